@@ -1,0 +1,15 @@
+export { abortReason, throwIfAborted, abortableSleep, raceAbort, anySignal } from './abort.js';
+export type { CombinedSignal } from './abort.js';
+export { AsyncQueue } from './async-queue.js';
+export type { AsyncQueueOptions, AsyncQueueState } from './async-queue.js';
+export { Backoff, DEFAULT_BACKOFF, retry } from './backoff.js';
+export type { BackoffOptions, RetryOptions } from './backoff.js';
+export { deepFreeze } from './deep-freeze.js';
+export type { DeepReadonly } from './deep-freeze.js';
+export { Deferred } from './deferred.js';
+export { Lifecycle } from './lifecycle.js';
+export type { Closable, LifecycleOptions, LifecycleStatus } from './lifecycle.js';
+export { Mutex } from './mutex.js';
+export { RingBuffer } from './ring-buffer.js';
+export { waitFor, WaitForTimeoutError } from './wait-for.js';
+export type { Truthy, WaitForOptions } from './wait-for.js';
