@@ -4,7 +4,7 @@
  * is in milliseconds and its name ends in `Ms`; sizes end in `Bytes`.
  */
 
-import type { LogLevel } from '../log/logger.js';
+import type { LogLevel } from '../log/index.js';
 
 // ---- defaults (each documented by the field it fills, in the interfaces below) ----
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { StreamingError } from '../errors/index.js';
-import { deepFreeze } from '../util/deep-freeze.js';
+import { deepFreeze } from '../util/index.js';
 import { defaultConfig, sessionTimingsFor, type Config, type ConfigOverrides } from './config.js';
 import { configEnvName, leafKindOf, parseConfigText, type LeafKind } from './config-env.js';
 import { validateConfig } from './validate-config.js';

@@ -3,7 +3,7 @@
  * throws INVAILD_ARGUMENT naming the key path, the rule, the value and (when known) its source.
  */
 import { StreamingError } from '../errors/index.js';
-import { LOG_LEVELS } from '../log/logger.js';
+import { LOG_LEVELS } from '../log/index.js';
 import { MIN_SESSION_TTL_MS, type Config } from './config.js';
 
 /** Where a key's value came from (`env STREAMING_NODE_PORT`, `file ./x.json`, ...), if known. */
