@@ -1,0 +1,139 @@
+import { StreamingError } from '../errors/index.js';
+import { ImmutableMessage } from './immutable-message.js';
+import { Message, type MessageProto, ownProperties, patchProperties, toPayload } from './message.js';
+import type { MessageId } from './message-id.js';
+import {
+  encodeInt64Property,
+  encodeUint64Property,
+  FLAG_VALUE,
+  hasProperty,
+  type Properties,
+  PropertyKey,
+} from './properties.js';
+import { encodeTxnContextValue } from './proto-values.js';
+import type { TxnContext } from './txn.js';
+
+/** What {@link MutableMessage.fromProto} accepts: a decoded `messages.Message`, fields possibly absent. */
+export interface MessageProtoLike {
+  payload?: Uint8Array | null;
+  properties?: Readonly<Record<string, string>> | null;
+}
+
+/**
+ * A message before it is appended: built by a producer (see the builders) or received in a
+ * produce request, then stamped by the node's interceptors (`withTimeTick`, `withLastConfirmed`,
+ * `withWalTerm`, `withTxnContext`) and turned into an {@link ImmutableMessage} with the id the
+ * WAL gave it.
+ *
+ * @example
+ * ```ts
+ * const stamped = msg.withTimeTick(tt).withLastConfirmed(lc).withWalTerm(term);
+ * const stored = stamped.intoImmutable(MessageId.of(offset));
+ * ```
+ */
+export class MutableMessage extends Message {
+  private constructor(payload: Buffer, properties: Properties) {
+    super(payload, properties);
+  }
+
+  /** Wraps a payload and properties; the properties are copied, the payload is not. */
+  static create(payload: Uint8Array, properties: Readonly<Record<string, string>> = {}): MutableMessage {
+    return new MutableMessage(toPayload(payload), ownProperties(properties));
+  }
+
+  /**
+   * Wraps a decoded `messages.Message` (absent payload = empty). Does not validate: call
+   * `validateProducerProperties` on producer input.
+   */
+  static fromProto(proto: MessageProtoLike): MutableMessage {
+    return new MutableMessage(toPayload(proto.payload), ownProperties(proto.properties));
+  }
+
+  /** @internal Wraps properties the caller already froze and owns (no copy). */
+  static fromOwned(payload: Buffer, properties: Properties): MutableMessage {
+    return new MutableMessage(payload, properties);
+  }
+
+  /** Sets (or replaces) the time tick `_tt`. */
+  withTimeTick(timeTick: bigint): MutableMessage {
+    return this.#patch({ [PropertyKey.TimeTick]: encodeUint64Property(PropertyKey.TimeTick, timeTick) });
+  }
+
+  /** Sets the last confirmed id `_lc` and clears `_lcs`. */
+  withLastConfirmed(id: MessageId): MutableMessage {
+    return this.#patch({ [PropertyKey.LastConfirmed]: id.marshal() }, [PropertyKey.LastConfirmedUseMessageId]);
+  }
+
+  /** Marks the last confirmed id as the message's own id (`_lcs`) and clears `_lc`. */
+  withLastConfirmedUseMessageId(): MutableMessage {
+    return this.#patch({ [PropertyKey.LastConfirmedUseMessageId]: FLAG_VALUE }, [PropertyKey.LastConfirmed]);
+  }
+
+  /**
+   * Sets the WAL term `_wt`. Only once: a message keeps the term of the WAL that first appended it.
+   *
+   * @throws StreamingError INVAILD_ARGUMENT naming `_wt` if already set.
+   */
+  withWalTerm(term: bigint): MutableMessage {
+    this.#setOnce(PropertyKey.WalTerm);
+    return this.#patch({ [PropertyKey.WalTerm]: encodeInt64Property(PropertyKey.WalTerm, term) });
+  }
+
+  /**
+   * Sets the barrier time tick `_btt`: the WAL must give this message a greater time tick.
+   *
+   * @throws StreamingError INVAILD_ARGUMENT naming `_btt` if already set.
+   */
+  withBarrierTimeTick(timeTick: bigint): MutableMessage {
+    this.#setOnce(PropertyKey.BarrierTimeTick);
+    return this.#patch({ [PropertyKey.BarrierTimeTick]: encodeUint64Property(PropertyKey.BarrierTimeTick, timeTick) });
+  }
+
+  /** Sets (or replaces) the transaction context `_tx`. */
+  withTxnContext(ctx: TxnContext): MutableMessage {
+    return this.#patch({ [PropertyKey.TxnContext]: encodeTxnContextValue(ctx) });
+  }
+
+  /** Marks the message as not persisted (`_np`); only time ticks may carry it. */
+  withNotPersisted(): MutableMessage {
+    return this.#patch({ [PropertyKey.NotPersisted]: FLAG_VALUE });
+  }
+
+  /** Sets (or replaces) the vchannel `_vc`. */
+  withVChannel(vchannel: string): MutableMessage {
+    if (typeof vchannel !== 'string' || vchannel.length === 0) {
+      throw StreamingError.invalidArgument(PropertyKey.VChannel, 'must be a non-empty string');
+    }
+    return this.#patch({ [PropertyKey.VChannel]: vchannel });
+  }
+
+  /**
+   * Sets reserved or user properties in one copy. For node-side code that needs a key without a
+   * dedicated method (e.g. `_pcl`); prefer the typed `with…` methods.
+   */
+  withProperties(set: Readonly<Record<string, string>>, remove: readonly string[] = []): MutableMessage {
+    return this.#patch(set, remove);
+  }
+
+  /**
+   * The message as appended: this message's payload and properties paired with the id the WAL
+   * gave it (the id is not written into the properties).
+   */
+  intoImmutable(id: MessageId): ImmutableMessage {
+    // Properties are frozen, so the immutable message can share them.
+    return ImmutableMessage.fromOwned(id, this.payload, this.properties);
+  }
+
+  /** The `messages.Message` envelope for a produce request. */
+  toProto(): MessageProto {
+    return this.toMessageProto();
+  }
+
+  #setOnce(key: string): void {
+    if (hasProperty(this.properties, key)) throw StreamingError.invalidArgument(key, 'is already set on this message');
+  }
+
+  #patch(set: Readonly<Record<string, string>>, remove: readonly string[] = []): MutableMessage {
+    return new MutableMessage(this.payload, patchProperties(this.properties, set, remove));
+  }
+}
