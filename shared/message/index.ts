@@ -105,3 +105,12 @@ export {
   parseVChannelName,
   pchannelIndex,
 } from './channel-names.js';
+export {
+  type AccessMode,
+  type PChannelInfo,
+  INITIAL_TERM,
+  pchannelInfo,
+  formatPChannelInfo,
+  pchannelInfoToProto,
+  pchannelInfoFromProto,
+} from './pchannel-info.js';
