@@ -114,3 +114,16 @@ export {
   pchannelInfoToProto,
   pchannelInfoFromProto,
 } from './pchannel-info.js';
+export {
+  type DeliverPolicy,
+  type DeliverFilter,
+  deliverAll,
+  deliverLatest,
+  deliverStartFrom,
+  deliverStartAfter,
+  filterMessageTypes,
+  deliverPolicyToProto,
+  deliverPolicyFromProto,
+  deliverFilterToProto,
+  deliverFilterFromProto,
+} from './deliver.js';

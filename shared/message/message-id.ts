@@ -8,7 +8,7 @@ import { parseWalName, WalName } from './wal-name.js';
  */
 export interface MessageIdProto {
   id: string;
-  WAL_name: string | number;
+  WAL_name: 'RocksMQ';
 }
 
 /** What {@link MessageId.fromProto} accepts: a decoded MessageID, fields possibly absent. */
@@ -149,7 +149,7 @@ export class MessageId {
 
   /** The proto `MessageID` in proto-loader's `enums: String` shape. */
   toProto(): MessageIdProto {
-    return { id: this.marshal(), WAL_name: WalName[WalName.RocksMQ] };
+    return { id: this.marshal(), WAL_name: 'RocksMQ' };
   }
 
   /** 8-byte big-endian form; byte order equals numeric order, so it serves as a LevelDB key. */
