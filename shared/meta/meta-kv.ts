@@ -9,6 +9,9 @@
  * Revisions are plain numbers: an int64 counter never reaches 2^53 in practice.
  */
 
+/** The `lease` of a key without a lease. */
+export const NO_LEASE = '0';
+
 /** One stored key. */
 export interface KeyValue {
   readonly key: string;
@@ -30,6 +33,7 @@ export type Compare =
   | { readonly key: string; readonly target: 'version' | 'createRevision' | 'modRevision'; readonly op: CompareOp; readonly value: number }
   | { readonly key: string; readonly target: 'lease'; readonly op: CompareOp; readonly value: string };
 
+/** Comparison operators (etcd `Compare.CompareResult`). */
 export type CompareOp = '==' | '!=' | '<' | '>';
 
 /** One operation of a transaction branch. */
@@ -39,12 +43,14 @@ export type TxnOp =
   | { readonly type: 'deletePrefix'; readonly prefix: string }
   | { readonly type: 'get'; readonly key: string };
 
+/** An etcd-style transaction: if every compare holds run `success`, else `failure`. */
 export interface TxnRequest {
   readonly compares: readonly Compare[];
   readonly success: readonly TxnOp[];
   readonly failure?: readonly TxnOp[];
 }
 
+/** What a transaction did. */
 export interface TxnResult {
   readonly succeeded: boolean;
   /** Store revision after the transaction (unchanged when it wrote nothing). */
@@ -53,26 +59,32 @@ export interface TxnResult {
   readonly gets: readonly (KeyValue | undefined)[];
 }
 
+/** Paging and revision of a range. */
 export interface RangeOptions {
   /** Page size; at most this many keys are returned. Default: all. */
   readonly limit?: number;
   /** Return keys strictly greater than this one (for the next page). */
   readonly startAfter?: string;
-  /** Read at this revision (etcd MVCC); default: latest. Embedded store: only latest is supported. */
+  /** Read at this revision (etcd MVCC); default: latest. Fails (INNER) when it is compacted or in
+   *  the future. Pass the revision of the first page to read later pages consistently. */
   readonly revision?: number;
 }
 
+/** One page of a range. */
 export interface RangeResult {
   /** Keys in ascending byte order. */
   readonly kvs: readonly KeyValue[];
   /** True when more keys under the prefix follow the last one returned. */
   readonly more: boolean;
-  /** Store revision the range was read at. */
+  /** The revision the range reflects: `options.revision` when given, else the current one
+   *  (a watch from it + 1 then misses nothing). */
   readonly revision: number;
 }
 
+/** Kinds of change a watch reports. */
 export type WatchEventType = 'put' | 'delete';
 
+/** One change of one key. */
 export interface WatchEvent {
   readonly type: WatchEventType;
   /** For a delete: key, empty value, modRevision = the deleting revision. */
@@ -88,17 +100,29 @@ export type WatchBatch =
   | { readonly kind: 'events'; readonly revision: number; readonly events: readonly WatchEvent[] }
   | { readonly kind: 'compacted'; readonly compactRevision: number };
 
+/** Where a watch starts, and how to stop it. */
 export interface WatchOptions {
   /** First revision to deliver (inclusive). Default: current revision + 1 (only new writes). */
   readonly fromRevision?: number;
   readonly signal?: AbortSignal;
 }
 
-/** A watch of a key prefix: async-iterable; `close()` ends the iteration. */
+/**
+ * A watch of a key prefix: async-iterable (one iteration per watch). The iteration ends normally
+ * after `close()`, after `signal` aborts, and after the terminal `compacted` notice; it throws a
+ * StreamingError ON_SHUTDOWN when the store is closed under it.
+ */
 export interface MetaWatch extends AsyncIterable<WatchBatch> {
+  /**
+   * Resolves once the store has registered the watch. Without `fromRevision`, writes that
+   * complete after this are delivered; writes racing it may or may not be. Rejects only when the
+   * watch is closed before that happens.
+   */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** A granted lease. */
 export interface LeaseGrant {
   /** Decimal lease id. */
   readonly id: string;
@@ -106,8 +130,10 @@ export interface LeaseGrant {
   readonly ttlMs: number;
 }
 
+/** The metadata store contract (etcd semantics); see the file comment. */
 export interface MetaKV {
   get(key: string): Promise<KeyValue | undefined>;
+  /** Writes one key. A put with a lease that does not exist fails with UNRECOVERABLE. */
   put(key: string, value: Buffer | string, options?: { lease?: string }): Promise<{ revision: number }>;
   /** Deletes one key; resolves to the number of keys deleted (0 or 1). */
   delete(key: string): Promise<number>;
@@ -121,10 +147,17 @@ export interface MetaKV {
   watch(prefix: string, options?: WatchOptions): MetaWatch;
   /** Current store revision. */
   revision(): Promise<number>;
+  /**
+   * Discards history before `revision` (etcd `Compact`): watches and ranges at older revisions
+   * then fail with a compacted notice/error. Fails when `revision` is already compacted or in
+   * the future.
+   */
+  compact(revision: number): Promise<void>;
 
   /** Grants a lease of at least `ttlMs`. */
   leaseGrant(ttlMs: number): Promise<LeaseGrant>;
-  /** Renews a lease once; resolves to the remaining TTL in ms; rejects when the lease is gone. */
+  /** Renews a lease once; resolves to the remaining TTL in ms. Rejects with a StreamingError
+   *  UNRECOVERABLE when the lease is gone (expired or revoked), INNER when the store is unreachable. */
   leaseKeepAliveOnce(id: string): Promise<number>;
   /** Revokes a lease and deletes its keys. Revoking an unknown lease is a no-op. */
   leaseRevoke(id: string): Promise<void>;
