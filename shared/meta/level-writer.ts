@@ -37,7 +37,7 @@ import type { MetaDb } from './level-reads.js';
 import { planTxn, type TxnState } from './level-txn.js';
 import { futureRevision, leaseNotFound, revisionCompacted } from './meta-errors.js';
 import type { KeyValue, LeaseGrant, TxnRequest, TxnResult } from './meta-kv.js';
-import { Mutex } from './mutex.js';
+import { Mutex } from '../util/index.js';
 
 /** Settings of the write path (see `LevelMetaKVOptions`). */
 export interface LevelWriterOptions {
@@ -117,7 +117,7 @@ export class LevelWriter {
       const kv = decodeKv(keyOfDataKey(k), v);
       this.#leases.attach(kv.key, kv.lease);
     }
-    await this.#mutex.run(() => this.#expireDue());
+    await this.#mutex.runExclusive(() => this.#expireDue());
     this.#schedule();
   }
 
@@ -125,7 +125,8 @@ export class LevelWriter {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#mutex.idle();
+    // Waits for every queued mutation: the lock is FIFO.
+    await this.#mutex.runExclusive(() => undefined);
   }
 
   /** Runs a (validated) transaction. */
@@ -186,7 +187,7 @@ export class LevelWriter {
   }
 
   #mutate<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return this.#mutex.run(async () => {
+    return this.#mutex.runExclusive(async () => {
       try {
         return await fn();
       } catch (e) {
@@ -252,7 +253,7 @@ export class LevelWriter {
     const delay = Math.min(delayMs ?? Math.max(0, next - Date.now()), MAX_TIMER_MS);
     this.#timer = setTimeout(() => {
       if (this.#stopped) return;
-      this.#mutex.run(() => this.#expireDue()).then(
+      this.#mutex.runExclusive(() => this.#expireDue()).then(
         () => this.#schedule(),
         (e: unknown) => {
           this.#options.onBackgroundError(asMetaError(e, 'lease expiry'));
