@@ -8,7 +8,7 @@ import { StreamingCode } from '../../shared/errors/index.js';
 import { EtcdMetaKV, type EtcdMetaKVOptions } from '../../shared/meta/index.js';
 import { startEtcd, type EtcdProcess } from '../harness/etcd.js';
 import { uniquePrefix } from '../harness/unique.js';
-import { waitFor } from '../harness/wait-for.js';
+import { waitFor } from '../../shared/util/index.js';
 import { brief, expectCode, take } from './meta-kv-fixture.js';
 import { describeMetaKV } from './meta-kv.suite.js';
 

@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import { StreamingCode } from '../../shared/errors/index.js';
 import type { LevelMetaKV, LevelMetaKVOptions } from '../../shared/meta/index.js';
 import { brief, expectCode, expectEnd, take } from './meta-kv-fixture.js';
-import { waitFor } from '../harness/wait-for.js';
+import { waitFor } from '../../shared/util/index.js';
 
 type Open = (dir: string, options?: LevelMetaKVOptions) => Promise<LevelMetaKV>;
 

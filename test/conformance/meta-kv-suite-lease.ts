@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { StreamingCode } from '../../shared/errors/index.js';
 import { brief, expectCode, take, within, type MetaKVFactory, type MetaKVFixture } from './meta-kv-fixture.js';
-import { pause, waitFor } from '../harness/wait-for.js';
+import { abortableSleep as pause, waitFor } from '../../shared/util/index.js';
 
 export function describeLeaseContract(fixture: () => MetaKVFixture, factory: MetaKVFactory): void {
   describe('leases', () => {

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from './ports.js';
 import { uniqueName } from './unique.js';
-import { pause } from './wait-for.js';
+import { abortableSleep as pause } from '../../shared/util/index.js';
 
 export interface StartEtcdOptions {
   /** How long to wait for etcd to answer /health (default 20 s). */
