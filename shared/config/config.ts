@@ -5,6 +5,8 @@
  */
 
 import type { LogLevel } from '../log/index.js';
+import { DEFAULT_PCHANNEL_COUNT } from '../message/index.js';
+import { DEFAULT_ETCD_REQUEST_TIMEOUT_MS } from '../meta/index.js';
 
 // ---- defaults (each documented by the field it fills, in the interfaces below) ----
 
@@ -12,7 +14,6 @@ export const DEFAULT_ETCD_ENDPOINTS: readonly string[] = Object.freeze(['127.0.0
 /** Milvus's default `etcd.rootPath` + `metaSubPath`, so a Milvus deployment's keys line up. */
 export const DEFAULT_ETCD_ROOT_PATH = 'by-dev/meta';
 export const DEFAULT_ETCD_DIAL_TIMEOUT_MS = 5_000;
-export const DEFAULT_ETCD_REQUEST_TIMEOUT_MS = 10_000;
 
 export const DEFAULT_SESSION_TTL_MS = 10_000;
 /** etcd grants leases in whole seconds with a 2 s minimum. */
@@ -24,7 +25,6 @@ export const DEFAULT_SESSION_SELF_FENCE_MARGIN_MS = 2_000;
 
 export const DEFAULT_COORD_HOST = '127.0.0.1';
 export const DEFAULT_COORD_PORT = 22220;
-export const DEFAULT_PCHANNEL_COUNT = 16;
 export const DEFAULT_CLUSTER_NAME = 'by-dev';
 /** Milvus `streaming.walBalancer.triggerInterval`. */
 export const DEFAULT_BALANCE_INTERVAL_MS = 60_000;

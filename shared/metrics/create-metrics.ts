@@ -17,9 +17,9 @@ export const META_DURATION_BUCKETS: readonly number[] = Object.freeze([
 ]);
 
 /** The states a session gauge reports; exactly one of them is 1 for a role at a time. */
-export const SESSION_STATES = ['registering', 'alive', 'lost', 'closed'] as const;
+export const SESSION_STATES = ['alive', 'stopping', 'lost', 'closed'] as const;
 /** One of {@link SESSION_STATES}. */
-export type SessionState = (typeof SESSION_STATES)[number];
+export type SessionMetricState = (typeof SESSION_STATES)[number];
 
 /** Outcome label of an operation. */
 export type OpStatus = 'ok' | 'error';
@@ -42,7 +42,7 @@ export interface Metrics {
   /** `milvus_streaming_process_info{service, version, node_id}`: always 1; labels identify the process. */
   readonly processInfo: Gauge<'service' | 'version' | 'node_id'>;
   /** Sets the session state of `role`, zeroing the other states. */
-  setSessionState(role: string, state: SessionState): void;
+  setSessionState(role: string, state: SessionMetricState): void;
   /** Times `fn` into `metaOpDuration` and `metaOpCount` under `op`, with status from its outcome. */
   observeMetaOp<T>(op: string, fn: () => Promise<T>): Promise<T>;
 }

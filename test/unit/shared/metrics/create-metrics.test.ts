@@ -20,7 +20,7 @@ describe('createMetrics', () => {
 
   it('setSessionState keeps exactly one state at 1 per role', async () => {
     const m = createMetrics(new Registry());
-    m.setSessionState('streamingnode', 'registering');
+    m.setSessionState('streamingnode', 'stopping');
     m.setSessionState('streamingnode', 'alive');
     const values = (await m.sessionState.get()).values.filter((v) => v.labels['role'] === 'streamingnode');
     const on = values.filter((v) => v.value === 1).map((v) => v.labels['state']);
