@@ -29,15 +29,23 @@ export interface WalStatus {
   readonly recoveryTimeTick?: bigint;
 }
 
+/** Options of one call to a node. */
+export interface NodeCallOptions {
+  /** Cancels the call; it then rejects with the abort reason. */
+  readonly signal?: AbortSignal;
+  /** Deadline of this call, ms from now (overrides the client's default). */
+  readonly timeoutMs?: number;
+}
+
 /** The coordinator's view of one node's `StreamingNodeManagerService`. Errors are StreamingErrors. */
 export interface StreamingNodeManagerClient {
   readonly serverId: bigint;
   readonly address: string;
   /** Opens the WAL at that term; resolves once it is open (recovery included). */
-  assign(channel: PChannelInfo, options?: { signal?: AbortSignal }): Promise<void>;
-  /** Closes the WAL of that term (a stale term is ignored by the node). */
-  remove(channel: PChannelInfo, options?: { signal?: AbortSignal }): Promise<void>;
-  collectStatus(options?: { signal?: AbortSignal }): Promise<WalStatus[]>;
+  assign(channel: PChannelInfo, options?: NodeCallOptions): Promise<void>;
+  /** Closes the WAL of that term (a stale term is refused by the node with IGNORED_OPERATION). */
+  remove(channel: PChannelInfo, options?: NodeCallOptions): Promise<void>;
+  collectStatus(options?: NodeCallOptions): Promise<WalStatus[]>;
 }
 
 /** Live nodes and their clients. */
