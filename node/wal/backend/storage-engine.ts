@@ -1,0 +1,76 @@
+/**
+ * What a channel store needs from the storage under one pchannel: LevelDB in production, a map in
+ * memory for tests. Everything above it (offsets, fencing, group commit, tail cache, scanners) is
+ * shared, so both backends behave the same by construction.
+ *
+ * Storage model: records at contiguous offsets `[floor, end)`, plus a few meta values. Offsets
+ * start at {@link FIRST_OFFSET}; `floor` only grows (truncation) and is persisted before the
+ * records below it are deleted, so it doubles as the high-water mark of an emptied log.
+ */
+import type { ImmutableMessage, MutableMessage } from '../../../shared/message/index.js';
+
+/** The first offset a pchannel hands out. 0 stays free so `startAfter(MessageId.MIN)` means "everything". */
+export const FIRST_OFFSET = 1n;
+
+/** Names of the meta values a pchannel keeps beside its records. */
+export type MetaKey = 'term' | 'floor' | 'checkpoint';
+
+/** What storage holds when a store opens it. */
+export interface StoredState {
+  /** Highest term that opened the pchannel read-write; undefined if none ever did. */
+  readonly term: bigint | undefined;
+  /** Records below this offset are gone (or never existed); ≥ {@link FIRST_OFFSET}. */
+  readonly floor: bigint;
+  /** One past the last stored record; ≥ floor. */
+  readonly end: bigint;
+}
+
+/** One atomic write: records at `firstOffset, firstOffset + 1, …` plus meta values. */
+export interface EngineBatch<R> {
+  readonly firstOffset: bigint;
+  /** Prepared records (see {@link StorageEngine.prepare}). */
+  readonly records: readonly R[];
+  /** The same messages with their ids, index for index. */
+  readonly messages: readonly ImmutableMessage[];
+  readonly meta: readonly (readonly [MetaKey, Buffer])[];
+  /** fsync before resolving. */
+  readonly sync: boolean;
+}
+
+/** The storage of one pchannel. `R` is the prepared (encoded) form of a record. */
+export interface StorageEngine<R> {
+  /** Where the data lives, for messages (a directory, or `memory`). */
+  readonly location: string;
+  /** Reads the persisted state; called once, right after opening. */
+  load(): Promise<StoredState>;
+  /**
+   * Turns a message into its stored form, synchronously and before it is queued, so encoding
+   * overlaps the write in flight. Throws StreamingError INVAILD_ARGUMENT for unstorable input.
+   */
+  prepare(message: MutableMessage): R;
+  /** Bytes a prepared record takes, for batch and cache limits. */
+  sizeOf(record: R, message: MutableMessage): number;
+  /** Writes the batch atomically; all or nothing. */
+  write(batch: EngineBatch<R>): Promise<void>;
+  /** Up to `limit` records with offsets in `[from, end)`, ascending. */
+  read(from: bigint, end: bigint, limit: number): Promise<ImmutableMessage[]>;
+  /** Deletes records below `floor`, in chunks; the floor itself was persisted before. */
+  deleteBelow(floor: bigint): Promise<void>;
+  getMeta(key: MetaKey): Promise<Buffer | undefined>;
+  /** Releases the storage. Called once, after every write and read finished. */
+  close(): Promise<void>;
+}
+
+/** 8-byte big-endian encoding of an unsigned offset or term. */
+export function u64(value: bigint): Buffer {
+  const out = Buffer.allocUnsafe(8);
+  out.writeBigUInt64BE(value, 0);
+  return out;
+}
+
+/** 8-byte big-endian encoding of a signed term (terms start at -1 in Milvus). */
+export function i64(value: bigint): Buffer {
+  const out = Buffer.allocUnsafe(8);
+  out.writeBigInt64BE(value, 0);
+  return out;
+}

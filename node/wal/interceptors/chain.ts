@@ -1,0 +1,159 @@
+/**
+ * The interceptor onion of one WAL (Milvus `chain_interceptor.go`): the first interceptor is the
+ * outermost, the innermost `next` writes to the backend.
+ */
+import {
+  type Logger,
+  type MessageId,
+  type MutableMessage,
+  noopLogger,
+  raceAbort,
+  StreamingError,
+  throwIfAborted,
+} from '../../../shared/index.js';
+import type { AppendContext, AppendFn, Interceptor } from './interceptor.js';
+import { isRedoAppendError } from './redo.js';
+
+/** Options of {@link InterceptorChain}. */
+export interface InterceptorChainOptions {
+  /** Outermost first, e.g. `[lock, timeTick]`. */
+  readonly interceptors: readonly Interceptor[];
+  /**
+   * The backend write (with the adaptor's retry of recoverable errors). Never called for an
+   * append that carries a not-persisted hint.
+   */
+  readonly append: AppendFn;
+  readonly logger?: Logger;
+}
+
+/**
+ * Runs appends through the interceptors.
+ *
+ * - `append` waits until every interceptor is ready (the first time only), then calls the onion.
+ *   An inner interceptor may throw a {@link RedoAppendError}: the chain then runs the onion again
+ *   from the top with a fresh {@link AppendContext.result}, as Milvus's redo interceptor does.
+ * - The innermost layer honours the not-persisted hint: it returns the hint's id and writes
+ *   nothing. A message marked `_np` without a hint is refused rather than written.
+ * - `gracefulClose` lets interceptors wind down (open transactions) while appends still work;
+ *   `close` closes every interceptor (all of them, even if one fails) and fails later appends
+ *   with ON_SHUTDOWN.
+ *
+ * @example
+ * ```ts
+ * const chain = new InterceptorChain({ interceptors: [lock, timeTick], append: (m) => backend.append(m) });
+ * const ctx = newAppendContext({ signal });
+ * const id = await chain.append(message, ctx); // ctx.result.timeTick, .lastConfirmedMessageId, .txnContext
+ * ```
+ */
+export class InterceptorChain {
+  readonly #interceptors: readonly Interceptor[];
+  readonly #onion: AppendFn;
+  readonly #logger: Logger;
+  readonly #closing = new AbortController();
+  #ready: Promise<void> | undefined;
+  #isReady = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: InterceptorChainOptions) {
+    this.#interceptors = [...options.interceptors];
+    this.#logger = options.logger ?? noopLogger;
+    const backendAppend = options.append;
+    const innermost: AppendFn = (message, ctx) => {
+      if (ctx.notPersisted !== undefined) return Promise.resolve(ctx.notPersisted.messageId);
+      if (message.notPersisted) {
+        return Promise.reject(StreamingError.inner('a not-persisted message reached the backend append without a hint'));
+      }
+      return backendAppend(message, ctx);
+    };
+    // Fold from the inside out so interceptors[0] ends up outermost.
+    this.#onion = this.#interceptors.reduceRight<AppendFn>(
+      (next, interceptor) => (message, ctx) => interceptor.doAppend(message, ctx, next),
+      innermost,
+    );
+  }
+
+  /** The interceptors' names, outermost first. */
+  get names(): string[] {
+    return this.#interceptors.map((i) => i.name);
+  }
+
+  /** True once every interceptor is ready. */
+  get isReady(): boolean {
+    return this.#isReady;
+  }
+
+  /**
+   * Resolves when every interceptor is ready; rejects with the abort reason, or ON_SHUTDOWN once
+   * the chain closes.
+   */
+  ready(options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+    if (this.#closing.signal.aborted) return Promise.reject(StreamingError.onShutdown('interceptor chain is closed'));
+    if (this.#isReady) return Promise.resolve();
+    this.#ready ??= Promise.all(this.#interceptors.map((i) => i.ready?.())).then(() => {
+      this.#isReady = true;
+    });
+    const untilClosed = raceAbort(this.#ready, this.#closing.signal);
+    return options.signal === undefined ? untilClosed : raceAbort(untilClosed, options.signal);
+  }
+
+  /**
+   * Appends through every interceptor; resolves with the id the backend (or the not-persisted
+   * hint) gave. `ctx.result` holds what the interceptors learned.
+   */
+  async append(message: MutableMessage, ctx: AppendContext): Promise<MessageId> {
+    this.#throwIfClosed();
+    if (!this.#isReady) await this.ready({ signal: ctx.signal });
+    for (let attempt = 1; ; attempt++) {
+      // Each attempt gets its own result so nothing of an abandoned attempt leaks out.
+      const attemptCtx: AppendContext = { signal: ctx.signal, notPersisted: ctx.notPersisted, result: {} };
+      try {
+        const id = await this.#onion(message, attemptCtx);
+        Object.assign(ctx.result, attemptCtx.result);
+        return id;
+      } catch (error) {
+        if (!isRedoAppendError(error)) throw error;
+        this.#logger.debug({ attempt, reason: error.message }, 'append redone');
+        throwIfAborted(ctx.signal);
+        this.#throwIfClosed();
+      }
+    }
+  }
+
+  /** Lets each interceptor wind down, outermost first; failures are logged, not thrown. */
+  async gracefulClose(): Promise<void> {
+    for (const interceptor of this.#interceptors) {
+      if (interceptor.gracefulClose === undefined) continue;
+      try {
+        await interceptor.gracefulClose();
+      } catch (error) {
+        this.#logger.warn({ interceptor: interceptor.name, err: error }, 'interceptor graceful close failed');
+      }
+    }
+  }
+
+  /**
+   * Closes every interceptor (outermost first, each even if an earlier one failed). Rejects with
+   * an AggregateError of the failures. Idempotent: later calls return the same promise.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#closeAll();
+    return this.#closed;
+  }
+
+  async #closeAll(): Promise<void> {
+    this.#closing.abort(StreamingError.onShutdown('interceptor chain is closed'));
+    const failures: unknown[] = [];
+    for (const interceptor of this.#interceptors) {
+      try {
+        await interceptor.close();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw new AggregateError(failures, 'closing the interceptor chain failed');
+  }
+
+  #throwIfClosed(): void {
+    if (this.#closing.signal.aborted) throw StreamingError.onShutdown('interceptor chain is closed');
+  }
+}

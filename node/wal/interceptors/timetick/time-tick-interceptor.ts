@@ -1,0 +1,147 @@
+/**
+ * The time tick interceptor (Milvus `timeTickAppendInterceptor`, reference/milvus-node.md §3.4
+ * and §3.5): gives every message its time tick and last confirmed id, drives the transaction
+ * sessions, and reports each append's end to the ack manager.
+ */
+import {
+  type Logger,
+  type MessageId,
+  MessageType,
+  type MutableMessage,
+  noopLogger,
+  StreamingError,
+} from '../../../../shared/index.js';
+import type { Acker, AckManager } from '../../utility/index.js';
+import type { AppendContext, AppendFn, Interceptor } from '../interceptor.js';
+import type { TxnManager } from '../txn/index.js';
+import type { TimeTickSyncOperator } from './time-tick-sync-operator.js';
+import { prepareTxn, type TxnStep } from './txn-step.js';
+
+/** Milvus bounds the txn manager's graceful close by 3 s. */
+export const DEFAULT_TXN_GRACEFUL_CLOSE_TIMEOUT_MS = 3_000;
+
+/** Options of {@link TimeTickInterceptor}. */
+export interface TimeTickInterceptorOptions {
+  readonly ackManager: AckManager;
+  readonly txnManager: TxnManager;
+  readonly operator: TimeTickSyncOperator;
+  /** How long {@link TimeTickInterceptor.gracefulClose} waits for open transactions. */
+  readonly gracefulCloseTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Per append of anything but a TimeTick:
+ * 1. allocate a time tick from the ack manager (after the barrier `_btt` is confirmed, if set);
+ * 2. stamp `_tt` and `_lc` (the ack manager's last confirmed id at allocation);
+ * 3. transactions: BeginTxn opens a session and gets its `_tx`; a body checks its session
+ *    (open, same vchannel, not expired) and counts as in flight; CommitTxn / RollbackTxn move the
+ *    session and wait for its bodies in flight;
+ * 4. call `next`; then finish the transaction step and acknowledge the acker (success with the
+ *    stored message and the session, or the error), and tell the sync operator;
+ * 5. fill the append result: time tick, last confirmed id, txn context.
+ *
+ * A TimeTick (from the sync operator) gets no allocation: it already carries its tick. It cleans
+ * up the sessions expired or finished as of that tick, then goes on.
+ *
+ * Owns the sync operator and the ack manager: {@link close} closes both.
+ */
+export class TimeTickInterceptor implements Interceptor {
+  readonly name = 'timetick';
+  readonly #acks: AckManager;
+  readonly #txns: TxnManager;
+  readonly #operator: TimeTickSyncOperator;
+  readonly #gracefulCloseTimeoutMs: number;
+  readonly #logger: Logger;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: TimeTickInterceptorOptions) {
+    this.#acks = options.ackManager;
+    this.#txns = options.txnManager;
+    this.#operator = options.operator;
+    this.#gracefulCloseTimeoutMs = options.gracefulCloseTimeoutMs ?? DEFAULT_TXN_GRACEFUL_CLOSE_TIMEOUT_MS;
+    this.#logger = options.logger ?? noopLogger;
+  }
+
+  doAppend(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId> {
+    if (message.messageType === MessageType.TimeTick) return this.#appendTimeTick(message, ctx, next);
+    return this.#appendMessage(message, ctx, next);
+  }
+
+  /**
+   * Stops new transactions and waits (at most `gracefulCloseTimeoutMs`) for the open ones to be
+   * committed, rolled back or expired; appends keep working meanwhile.
+   */
+  async gracefulClose(): Promise<void> {
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(StreamingError.onShutdown(`open transactions still present after ${this.#gracefulCloseTimeoutMs} ms`)),
+      this.#gracefulCloseTimeoutMs,
+    );
+    try {
+      await this.#txns.gracefulClose({ signal: timeout.signal });
+      this.#logger.info({}, 'txn manager closed gracefully');
+    } catch (error) {
+      this.#logger.warn({ err: error, openTxnCount: this.#txns.sessionCount }, 'txn manager graceful close gave up');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes the sync operator (and its write-ahead buffer), then the ack manager. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.#operator.close().finally(() => this.#acks.close());
+    return this.#closed;
+  }
+
+  async #appendTimeTick(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId> {
+    const timeTick = message.timeTick;
+    if (timeTick === undefined) throw StreamingError.invalidArgument('_tt', 'a TimeTick message must carry its time tick');
+    this.#txns.cleanupTxnUntil(timeTick);
+    const id = await next(message, ctx);
+    const lc = message.lastConfirmed;
+    ctx.result.timeTick = timeTick;
+    ctx.result.lastConfirmedMessageId = lc === undefined || lc === 'self' ? id : lc;
+    return id;
+  }
+
+  async #appendMessage(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId> {
+    const acker = await this.#allocate(message, ctx.signal);
+    let stamped = message.withTimeTick(acker.timestamp).withLastConfirmed(acker.lastConfirmedMessageId);
+    let step: TxnStep | undefined;
+    let id: MessageId;
+    try {
+      step = await prepareTxn(this.#txns, stamped, acker.timestamp, ctx.signal);
+      if (step !== undefined) stamped = step.message;
+      id = await next(stamped, ctx);
+    } catch (error) {
+      try {
+        step?.finish(false);
+      } finally {
+        acker.ack({ kind: 'error', error });
+        this.#operator.notifyAcknowledged();
+      }
+      throw error;
+    }
+    // The message is in the WAL: whatever happens, the acker must learn it (an acker never
+    // acknowledged would hold every later time tick back).
+    try {
+      step?.finish(true);
+    } finally {
+      acker.ack({ kind: 'success', message: stamped.intoImmutable(id), ...(step ? { txnSession: step.session } : {}) });
+      this.#operator.notifyAcknowledged();
+    }
+    ctx.result.timeTick = acker.timestamp;
+    ctx.result.lastConfirmedMessageId = acker.lastConfirmedMessageId;
+    const txn = stamped.txnContext;
+    if (txn !== undefined) ctx.result.txnContext = txn;
+    return id;
+  }
+
+  async #allocate(message: MutableMessage, signal: AbortSignal | undefined): Promise<Acker> {
+    const barrier = message.barrierTimeTick;
+    if (barrier === undefined) return this.#acks.allocate({ signal });
+    await this.#operator.advancePast(barrier, signal);
+    return this.#acks.allocateWithBarrier(barrier, { signal });
+  }
+}

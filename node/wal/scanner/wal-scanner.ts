@@ -1,0 +1,235 @@
+/**
+ * The WAL scanner (Milvus `scannerAdaptorImpl`, reference/milvus-node.md §4.2): a
+ * {@link SwitchableScanner} feeding a {@link ScanPipeline}, whose output waits in a small bounded
+ * queue for the consumer.
+ *
+ * Flow and backpressure, end to end:
+ *
+ *   backend read-ahead (≤ readAheadBufferSize) ─┐
+ *                                               ├─ switchable scanner ─ pump ─ pipeline ─ pending queue (≤ 16) ─ for await
+ *   write-ahead buffer reader (a cursor only) ──┘
+ *
+ * One pump loop pulls the upstream only while the pending queue has room: a push into a full
+ * queue waits for the consumer, and the pump does not read further meanwhile. So a slow consumer
+ * holds at most the queue, the backend read-ahead, and what the reorder and txn buffers keep
+ * between two time ticks (they are never bounded themselves: Milvus PR #34122 showed that
+ * refusing input there can stall the scanner forever).
+ */
+import { asStreamingError, StreamingError } from '../../../shared/errors/index.js';
+import { type Logger, noopLogger } from '../../../shared/log/index.js';
+import { AsyncQueue, type BackoffOptions, Deferred, Lifecycle } from '../../../shared/util/index.js';
+import type { WalReadOptions, WalScanner } from '../wal.js';
+import type { ScannedMessage } from '../utility/index.js';
+import { DEFAULT_SCANNER_BACKOFF, type ScannerMode } from './mode-scanner.js';
+import { ScanPipeline, type ScanPipelineStats } from './scan-pipeline.js';
+import type { ScannerSource } from './scanner-source.js';
+import { SwitchableScanner } from './switchable-scanner.js';
+
+/** Read-ahead of the backend scanner while catching up (Milvus `streaming.walReadAheadBuffer.length`). */
+export const DEFAULT_SCANNER_READ_AHEAD = 128;
+/** Messages ordered and waiting for the consumer before the scanner stops reading (Milvus: 16). */
+export const DEFAULT_PENDING_THRESHOLD = 16;
+
+/** Tuning of {@link createWalScanner}; the defaults are Milvus's. */
+export interface WalScannerTuning {
+  readonly logger?: Logger;
+  /** Default {@link DEFAULT_SCANNER_READ_AHEAD}. */
+  readonly readAheadBufferSize?: number;
+  /** Capacity of the pending queue; default {@link DEFAULT_PENDING_THRESHOLD}. */
+  readonly pendingThreshold?: number;
+  /** Retry delays of backend open/read failures; default 100 ms ×2 ≤ 5 s. */
+  readonly backoff?: Partial<BackoffOptions>;
+  /** Observes each catch-up ↔ tailing switch (for metrics). */
+  readonly onModeChange?: (mode: ScannerMode) => void;
+}
+
+/** A snapshot of a scanner's state, for metrics and tests. */
+export interface WalScannerStats extends ScanPipelineStats {
+  readonly mode: ScannerMode;
+  readonly switchesToTailing: number;
+  readonly switchesToCatchup: number;
+  /** Messages ordered and waiting for the consumer. */
+  readonly pending: number;
+  /** Messages the backend scanner read ahead (0 while tailing). */
+  readonly backendBuffered: number;
+}
+
+const DONE: IteratorResult<ScannedMessage, undefined> = Object.freeze({ value: undefined, done: true });
+let scannerSeq = 0;
+
+/**
+ * Opens a scanner over `source`; reading starts at once (for a read-write WAL it first asks for a
+ * persisted time tick, so the scanner has one to catch up to).
+ *
+ * @throws StreamingError INVAILD_ARGUMENT for invalid filters; RangeError for invalid tuning.
+ * @example
+ * ```ts
+ * const scanner = createWalScanner(source, { vchannel, deliverPolicy: deliverStartFrom(lc), filters: [{ kind: 'timeTickGt', timeTick: tt }] });
+ * for await (const message of scanner) await send(message);
+ * const error = await scanner.closed(); // undefined after close()
+ * ```
+ */
+export function createWalScanner(source: ScannerSource, options: WalReadOptions, tuning: WalScannerTuning = {}): WalScannerAdaptor {
+  return new WalScannerAdaptor(source, options, tuning);
+}
+
+/**
+ * The {@link WalScanner} of every WAL; build it with {@link createWalScanner}.
+ *
+ * Ending: `close()` (or leaving a `for await`) ends iteration with `done`, also for a `next()`
+ * already waiting, and `closed()` resolves undefined. An error (fenced, truncated position, WAL
+ * shutdown, the `signal` of the options aborting) ends iteration with that StreamingError at the
+ * next `next()`, dropping what was queued, and `closed()` resolves with it. Either way the
+ * backend scanner is released before `close()` / `closed()` resolve.
+ */
+export class WalScannerAdaptor implements WalScanner {
+  readonly name: string;
+  readonly #source: ScannerSource;
+  readonly #logger: Logger;
+  readonly #life: Lifecycle;
+  readonly #queue: AsyncQueue<ScannedMessage>;
+  readonly #pipeline: ScanPipeline;
+  readonly #upstream: SwitchableScanner;
+  readonly #ended = new Deferred<StreamingError | undefined>();
+  readonly #signal: AbortSignal | undefined;
+  #state: 'running' | 'closed' | 'failed' = 'running';
+  #error: StreamingError | undefined;
+  #shutdown: Promise<void> | undefined;
+
+  constructor(source: ScannerSource, options: WalReadOptions, tuning: WalScannerTuning) {
+    this.name = options.name !== undefined && options.name !== '' ? options.name : `scanner-${++scannerSeq}`;
+    this.#source = source;
+    this.#logger = (tuning.logger ?? noopLogger).child({ component: 'wal-scanner', scanner: this.name, channel: source.backend.channel.name });
+    this.#pipeline = new ScanPipeline({ vchannel: options.vchannel, filters: options.filters, logger: this.#logger });
+    const readAhead = tuning.readAheadBufferSize ?? DEFAULT_SCANNER_READ_AHEAD;
+    if (!Number.isSafeInteger(readAhead) || readAhead < 1) throw new RangeError(`readAheadBufferSize must be an integer >= 1, got ${readAhead}`);
+    // AsyncQueue checks the capacity (RangeError).
+    this.#queue = new AsyncQueue<ScannedMessage>({ capacity: tuning.pendingThreshold ?? DEFAULT_PENDING_THRESHOLD });
+    this.#life = new Lifecycle({ name: `wal scanner ${this.name}`, onClose: () => this.#upstream.close() });
+    this.#life.markRunning();
+    this.#upstream = new SwitchableScanner({
+      name: this.name,
+      source,
+      deliverPolicy: options.deliverPolicy,
+      signal: this.#life.signal,
+      readAheadBufferSize: readAhead,
+      backoff: { ...DEFAULT_SCANNER_BACKOFF, ...tuning.backoff },
+      logger: this.#logger,
+      ...(tuning.onModeChange !== undefined ? { onModeChange: tuning.onModeChange } : {}),
+    });
+    this.#signal = options.signal;
+    if (this.#signal?.aborted === true) this.#onAbort();
+    else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (this.#state === 'running') void this.#pump();
+  }
+
+  /** The current mode of the upstream: `catchup` (backend) or `tailing` (write-ahead buffer). */
+  get mode(): ScannerMode {
+    return this.#upstream.mode;
+  }
+
+  get stats(): WalScannerStats {
+    const switches = this.#upstream.switches;
+    return {
+      ...this.#pipeline.stats,
+      mode: this.#upstream.mode,
+      switchesToTailing: switches.toTailing,
+      switchesToCatchup: switches.toCatchup,
+      pending: this.#queue.size,
+      backendBuffered: this.#upstream.bufferedCount,
+    };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ScannedMessage, undefined> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        await this.close();
+        return DONE;
+      },
+    };
+  }
+
+  /** The next message, waiting for one; see the class comment for how iteration ends. */
+  async next(): Promise<IteratorResult<ScannedMessage, undefined>> {
+    if (this.#state === 'closed') return DONE;
+    try {
+      return await this.#queue.next();
+    } catch (error) {
+      // close() fails the queue to wake a waiting next(); that is an ordinary end.
+      if (this.#closedByUser()) return DONE;
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.#state === 'running') {
+      this.#state = 'closed';
+      this.#queue.fail(StreamingError.onShutdown(`wal scanner ${this.name} is closed`));
+    }
+    return this.#stop();
+  }
+
+  closed(): Promise<StreamingError | undefined> {
+    return this.#ended.promise;
+  }
+
+  /** A method, not an inline check, so the compiler does not keep a narrowing across an await. */
+  #closedByUser(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** Pulls the upstream through the pipeline into the queue until the scanner ends. Never rejects. */
+  async #pump(): Promise<void> {
+    const signal = this.#life.signal;
+    try {
+      if (this.#source.writeAheadBuffer !== undefined) this.#requestPersistedTimeTick();
+      for (;;) {
+        const message = await this.#upstream.next();
+        for (const out of this.#pipeline.handle(message, this.#queue.size)) await this.#queue.push(out, { signal });
+      }
+    } catch (error) {
+      // After close() or a failure the pump just stops; otherwise this error ends the scanner.
+      if (!signal.aborted) this.#fail(asStreamingError(error));
+    }
+  }
+
+  #requestPersistedTimeTick(): void {
+    try {
+      this.#source.requestPersistedTimeTick();
+    } catch (error) {
+      // Only speeds up the first switch to tailing; the next persisted tick does it too.
+      this.#logger.warn({ err: error }, 'requesting a persisted time tick failed');
+    }
+  }
+
+  readonly #onAbort = (): void => {
+    const reason: unknown = this.#signal?.reason;
+    this.#fail(
+      reason instanceof StreamingError ? reason : StreamingError.onShutdown(`wal scanner ${this.name} aborted: ${String(reason)}`),
+    );
+  };
+
+  #fail(error: StreamingError): void {
+    if (this.#state !== 'running') return;
+    this.#state = 'failed';
+    this.#error = error;
+    this.#logger.info({ err: error }, 'scanner ended with an error');
+    this.#queue.fail(error);
+    void this.#stop();
+  }
+
+  /** Stops the pump and releases the upstream, once. */
+  #stop(): Promise<void> {
+    this.#shutdown ??= (async () => {
+      this.#signal?.removeEventListener('abort', this.#onAbort);
+      try {
+        await this.#life.close(this.#error);
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'releasing the scanner upstream failed');
+      }
+      this.#ended.resolve(this.#error);
+    })();
+    return this.#shutdown;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * LevelDB-only checks: everything survives a new opener (a restart), the `sync` option reaches
+ * LevelDB, the on-disk layout is Milvus's RocksMQ one, a second holder of a directory is refused,
+ * corruption is reported, and the storage read path works with the tail cache disabled.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { afterEach, expect, it, vi } from 'vitest';
+import { LevelWalBackendOpener, RMQ_MAGIC, type WalBackendOpener } from '../../node/wal/backend/index.js';
+import { decodeProto } from '../../shared/proto/index.js';
+import { deliverAll, deliverLatest, deliverStartAfter, deliverStartFrom } from '../../shared/message/index.js';
+import {
+  appendMany,
+  channelName,
+  describeMessages,
+  expectStreamingError,
+  message,
+  openAt,
+  StreamingCode,
+  type SuiteContext,
+  take,
+} from './wal-backend-fixture.js';
+
+type RawDb = Level<Buffer, Buffer>;
+
+/** Temp data roots and openers of the tests below, removed after each test. */
+const roots: string[] = [];
+const openers: WalBackendOpener[] = [];
+
+function levelOpener(options: Partial<ConstructorParameters<typeof LevelWalBackendOpener>[0]> = {}): LevelWalBackendOpener {
+  const dataRoot = options.dataRoot ?? mkdtempSync(join(tmpdir(), 'wal-backend-level-'));
+  if (options.dataRoot === undefined) roots.push(dataRoot);
+  const opener = new LevelWalBackendOpener({ ...options, dataRoot });
+  openers.push(opener);
+  return opener;
+}
+
+async function rawDb(dir: string): Promise<RawDb> {
+  const db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  return db;
+}
+
+/** Registers the LevelDB-only tests. */
+export function levelOnlyTests(ctx: () => SuiteContext): void {
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await Promise.allSettled(openers.splice(0).map((o) => o.close()));
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('keeps records, fence term, floor and checkpoint across a new opener (restart)', async () => {
+    const { opener } = ctx();
+    const name = channelName('restart');
+    const wal = await openAt(opener, name, 4n);
+    const written = await appendMany(wal, 'm', 30);
+    await wal.truncate(written[4]!.messageId);
+    await wal.saveCheckpoint(Buffer.from('cp-4'));
+    await opener.close();
+
+    const next = ctx().newOpener();
+    await expectStreamingError(openAt(next, name, 3n), StreamingCode.CHANNEL_FENCED, 'term 4');
+    const reopened = await openAt(next, name, 5n);
+    expect((await reopened.loadCheckpoint())?.toString()).toBe('cp-4');
+    expect(reopened.earliestMessageId()?.equals(written[5]!.messageId)).toBe(true);
+    const all = await take(reopened.read({ name: 'all', deliverPolicy: deliverAll() }), 25);
+    expect(describeMessages(all)).toEqual(describeMessages(written.slice(5)));
+    expect(all[0]?.properties).toEqual(written[5]?.properties);
+    const id = await reopened.append(message('after-restart'));
+    expect(id.gt(written[29]!.messageId)).toBe(true);
+  });
+
+  it('writes batches with sync by default and without when asked; meta values always sync', async () => {
+    const syncs: (boolean | undefined)[] = [];
+    const batch = Level.prototype.batch as (this: RawDb, ...args: unknown[]) => unknown;
+    vi.spyOn(Level.prototype, 'batch').mockImplementation(function (this: RawDb, ...args: unknown[]) {
+      const chained = batch.apply(this, args) as { write(options?: { sync?: boolean }): Promise<void> };
+      if (args.length === 0) {
+        const write = chained.write.bind(chained);
+        chained.write = (options) => (syncs.push(options?.sync), write(options));
+      }
+      return chained as never;
+    });
+    const synced = await openAt(levelOpener(), channelName('sync'), 1n);
+    await synced.append(message('a'));
+    expect(syncs.at(-1)).toBe(true);
+    const unsynced = await openAt(levelOpener({ sync: false }), channelName('nosync'), 1n);
+    await unsynced.append(message('b'));
+    expect(syncs.at(-1)).toBe(false);
+    await unsynced.saveCheckpoint(Buffer.from('c'));
+    expect(syncs.at(-1)).toBe(true);
+  });
+
+  it('stores records as Milvus RocksMQ values under 8-byte big-endian offsets', async () => {
+    const opener = levelOpener();
+    const name = channelName('layout');
+    const wal = await openAt(opener, name, 7n);
+    const ids = [await wal.append(message('x', { k: 'v' })), await wal.append(message('y'))];
+    await opener.close();
+    const db = await rawDb(opener.directoryOf(name));
+    try {
+      const records = await db.iterator({ gte: Buffer.from([0x72]), lt: Buffer.from([0x73]) }).all();
+      expect(records.map(([k]) => k.toString('hex'))).toEqual(ids.map((id) => `72${id.toBytes().toString('hex')}`));
+      const [, value] = records[0]!;
+      expect(value.subarray(0, RMQ_MAGIC.length).equals(RMQ_MAGIC)).toBe(true);
+      const layout = decodeProto<{ payload: Buffer; properties: Record<string, string> }>('milvus.proto.messages.RMQMessageLayout', value.subarray(RMQ_MAGIC.length));
+      expect(Buffer.from(layout.payload).toString()).toBe('payload-x');
+      expect(layout.properties).toEqual({ id: 'x', const: 'c', k: 'v' });
+      expect((await db.get(Buffer.from('mterm')))?.readBigInt64BE(0)).toBe(7n);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses a second holder of a pchannel directory in the same process', async () => {
+    const first = levelOpener();
+    const name = channelName('lock');
+    await openAt(first, name, 1n);
+    const second = levelOpener({ dataRoot: first.dataRoot });
+    await expectStreamingError(openAt(second, name, 2n), StreamingCode.RESOURCE_ACQUIRED, name, first.directoryOf(name));
+  });
+
+  it('reports a corrupt record as UNRECOVERABLE naming its offset', async () => {
+    const opener = levelOpener({ tailCacheMessages: 0 });
+    const name = channelName('corrupt');
+    const wal = await openAt(opener, name, 1n);
+    const ids = [await wal.append(message('a')), await wal.append(message('b'))];
+    await opener.close();
+    const db = await rawDb(opener.directoryOf(name));
+    await db.put(Buffer.concat([Buffer.from([0x72]), ids[1]!.toBytes()]), Buffer.from('garbage'));
+    await db.close();
+    const reopened = await openAt(levelOpener({ dataRoot: opener.dataRoot }), name, 2n, 'ro');
+    const scanner = reopened.read({ name: 'all', deliverPolicy: deliverAll() });
+    await expectStreamingError(take(scanner, 2), StreamingCode.UNRECOVERABLE, `record ${ids[1]!.toString()}`, 'corrupt');
+  });
+
+  it('reads from storage in chunks when the tail cache is disabled, and switches to tailing', async () => {
+    const opener = levelOpener({ tailCacheMessages: 0 });
+    const wal = await openAt(opener, channelName('nocache'), 1n);
+    const written = await appendMany(wal, 'm', 3000, 50);
+    const all = wal.read({ name: 'all', deliverPolicy: deliverAll(), readAheadBufferSize: 100 });
+    expect(describeMessages(await take(all, 3000))).toEqual(describeMessages(written));
+    const from = wal.read({ name: 'from', deliverPolicy: deliverStartFrom(written[1234]!.messageId), readAheadBufferSize: 7 });
+    expect(describeMessages(await take(from, 3000 - 1234))).toEqual(describeMessages(written.slice(1234)));
+    const after = wal.read({ name: 'after', deliverPolicy: deliverStartAfter(written[2998]!.messageId) });
+    expect(describeMessages(await take(after, 1))).toEqual(describeMessages(written.slice(2999)));
+    const latest = wal.read({ name: 'latest', deliverPolicy: deliverLatest() });
+    const more = await appendMany(wal, 'n', 500, 20);
+    for (const s of [all, from, after, latest]) expect(describeMessages(await take(s, 500))).toEqual(describeMessages(more));
+  });
+}

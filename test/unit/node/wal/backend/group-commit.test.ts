@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { fencedError } from '../../../../../node/wal/backend/backend-errors.js';
+import { type CommitOwner, GroupCommitWriter, type GroupCommitHost } from '../../../../../node/wal/backend/group-commit.js';
+import type { EngineBatch, StorageEngine } from '../../../../../node/wal/backend/storage-engine.js';
+import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
+import { type ImmutableMessage, MessageId, MutableMessage } from '../../../../../shared/message/index.js';
+import { Deferred, waitFor } from '../../../../../shared/util/index.js';
+
+/** A storage engine whose writes complete when the test says so. */
+class GatedEngine implements StorageEngine<string> {
+  readonly location = 'gated';
+  readonly batches: EngineBatch<string>[] = [];
+  readonly #gates: Deferred<void>[] = [];
+
+  /** Completes the oldest pending write, successfully or with `error`. */
+  release(error?: Error): void {
+    const gate = this.#gates.shift();
+    if (gate === undefined) throw new Error('no write in flight');
+    if (error) gate.reject(error);
+    else gate.resolve();
+  }
+  get inFlight(): number {
+    return this.#gates.length;
+  }
+  load = () => Promise.resolve({ term: undefined, floor: 1n, end: 1n });
+  prepare = (m: MutableMessage): string => m.payload.toString();
+  sizeOf = (r: string): number => r.length;
+  write(batch: EngineBatch<string>): Promise<void> {
+    this.batches.push(batch);
+    const gate = new Deferred<void>();
+    this.#gates.push(gate);
+    return gate.promise;
+  }
+  read = () => Promise.resolve([]);
+  deleteBelow = () => Promise.resolve();
+  getMeta = () => Promise.resolve(undefined);
+  close = () => Promise.resolve();
+}
+
+class Host implements GroupCommitHost<string> {
+  readonly name = 'p';
+  term: bigint | undefined = 1n;
+  readonly commits: { first: bigint; messages: readonly ImmutableMessage[] }[] = [];
+  constructor(readonly engine: GatedEngine) {}
+  currentTerm = (): bigint | undefined => this.term;
+  fencedError = (owner: CommitOwner, term: bigint): StreamingError => fencedError(this.name, owner.term, term);
+  committed(first: bigint, messages: readonly ImmutableMessage[]): void {
+    this.commits.push({ first, messages });
+  }
+}
+
+class Owner implements CommitOwner {
+  queued = 0;
+  settled = 0;
+  constructor(readonly term: bigint) {}
+  requestQueued(): void {
+    this.queued++;
+  }
+  requestSettled(): void {
+    this.settled++;
+    expect(this.settled).toBeLessThanOrEqual(this.queued);
+  }
+}
+
+const msg = (text: string): MutableMessage => MutableMessage.create(Buffer.from(text));
+
+function setup(options: Partial<{ sync: boolean; maxBatchMessages: number; maxBatchBytes: number }> = {}) {
+  const engine = new GatedEngine();
+  const host = new Host(engine);
+  const writer = new GroupCommitWriter<string>(host, 1n, { sync: true, maxBatchMessages: 100, maxBatchBytes: 1 << 20, ...options });
+  return { engine, host, writer };
+}
+
+describe('GroupCommitWriter', () => {
+  it('writes a lone append at once and batches whatever queues while a write is in flight', async () => {
+    const { engine, writer } = setup();
+    const owner = new Owner(1n);
+    const first = writer.append(owner, 'a', msg('a'), 1);
+    await waitFor(() => engine.inFlight === 1);
+    const rest = ['b', 'c', 'd'].map((t) => writer.append(owner, t, msg(t), 1));
+    expect(engine.batches).toHaveLength(1);
+    engine.release();
+    expect((await first).offset).toBe(1n);
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.batches[1]?.records).toEqual(['b', 'c', 'd']);
+    expect(engine.batches[1]?.firstOffset).toBe(2n);
+    engine.release();
+    expect((await Promise.all(rest)).map((id) => id.offset)).toEqual([2n, 3n, 4n]);
+    expect(owner.settled).toBe(4);
+    await writer.idle();
+  });
+
+  it('puts a synchronous burst into one batch', async () => {
+    const { engine, writer } = setup();
+    const owner = new Owner(1n);
+    const all = Array.from({ length: 50 }, (_, i) => writer.append(owner, String(i), msg(String(i)), 1));
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.batches[0]?.records).toHaveLength(50);
+    engine.release();
+    await Promise.all(all);
+  });
+
+  it('caps batches by message count and by bytes', async () => {
+    const { engine, writer } = setup({ maxBatchMessages: 4, maxBatchBytes: 1 << 20 });
+    const owner = new Owner(1n);
+    const all = Array.from({ length: 10 }, (_, i) => writer.append(owner, String(i), msg(String(i)), 1));
+    for (const expected of [4, 4, 2]) {
+      await waitFor(() => engine.inFlight === 1);
+      expect(engine.batches.at(-1)?.records).toHaveLength(expected);
+      engine.release();
+    }
+    await Promise.all(all);
+
+    const bytes = setup({ maxBatchBytes: 10 });
+    const big = ['x'.repeat(6), 'y'.repeat(6), 'z'.repeat(20)].map((t) => bytes.writer.append(owner, t, msg(t), t.length));
+    for (const expected of [2, 1]) {
+      await waitFor(() => bytes.engine.inFlight === 1);
+      expect(bytes.engine.batches.at(-1)?.records).toHaveLength(expected);
+      bytes.engine.release();
+    }
+    await Promise.all(big);
+  });
+
+  it('refuses queued requests of a fenced owner when their batch is built, even if queued before the fence', async () => {
+    const { engine, host, writer } = setup();
+    const old = new Owner(1n);
+    const inFlight = writer.append(old, 'landed', msg('landed'), 1);
+    await waitFor(() => engine.inFlight === 1);
+    const queued = [writer.append(old, 'late', msg('late'), 1), writer.writeMeta(old, 'checkpoint', () => Buffer.from('cp'))];
+    host.term = 2n; // a higher term opened the pchannel
+    const fresh = new Owner(2n);
+    const next = writer.append(fresh, 'new', msg('new'), 1);
+    engine.release();
+    expect((await inFlight).offset).toBe(1n);
+    for (const p of queued) {
+      const error = await p.then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StreamingError);
+      expect((error as StreamingError).code).toBe(StreamingCode.CHANNEL_FENCED);
+    }
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.batches[1]?.records).toEqual(['new']);
+    engine.release();
+    expect((await next).offset).toBe(2n);
+    expect(old.settled).toBe(3);
+  });
+
+  it('fails the whole batch on a storage error and hands its offsets to the next batch', async () => {
+    const { engine, host, writer } = setup();
+    const owner = new Owner(1n);
+    const failed = [writer.append(owner, 'a', msg('a'), 1), writer.append(owner, 'b', msg('b'), 1)];
+    await waitFor(() => engine.inFlight === 1);
+    engine.release(new Error('disk on fire'));
+    for (const p of failed) {
+      const error = await p.then(() => undefined, (e: unknown) => e);
+      expect((error as StreamingError).code).toBe(StreamingCode.INNER);
+      expect((error as StreamingError).message).toContain('disk on fire');
+    }
+    expect(host.commits).toHaveLength(0);
+    const next = writer.append(owner, 'c', msg('c'), 1);
+    await waitFor(() => engine.inFlight === 1);
+    engine.release();
+    expect((await next).offset).toBe(1n);
+    expect(owner.settled).toBe(3);
+  });
+
+  it('syncs batches carrying meta values even when appends are not synced, and reads meta values at build time', async () => {
+    const { engine, writer } = setup({ sync: false });
+    const owner = new Owner(1n);
+    const a = writer.append(owner, 'a', msg('a'), 1);
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.batches[0]?.sync).toBe(false);
+    let value = 'early';
+    const meta = writer.writeMeta(undefined, 'term', () => Buffer.from(value));
+    value = 'late';
+    engine.release();
+    await a;
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.batches[1]?.sync).toBe(true);
+    expect(engine.batches[1]?.meta.map(([k, v]) => [k, v.toString()])).toEqual([['term', 'late']]);
+    engine.release();
+    await meta;
+  });
+
+  it('reports committed messages with their ids before resolving, and idle() waits for the queue', async () => {
+    const { engine, host, writer } = setup();
+    const owner = new Owner(1n);
+    const ids: MessageId[] = [];
+    const all = ['a', 'b'].map((t) =>
+      writer.append(owner, t, msg(t), 1).then((id) => {
+        expect(host.commits.length).toBeGreaterThan(0);
+        ids.push(id);
+      }),
+    );
+    const idle = writer.idle();
+    let idleDone = false;
+    void idle.then(() => (idleDone = true));
+    await waitFor(() => engine.inFlight === 1);
+    expect(idleDone).toBe(false);
+    engine.release();
+    await idle;
+    await Promise.all(all);
+    expect(host.commits[0]?.messages.map((m) => [m.messageId.offset, m.payload.toString()])).toEqual([
+      [1n, 'a'],
+      [2n, 'b'],
+    ]);
+    expect(writer.nextOffset).toBe(3n);
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { LockInterceptor, newAppendContext, type AppendFn } from '../../../../../node/wal/interceptors/index.js';
+import { StreamingError } from '../../../../../shared/errors/index.js';
+import { MessageId, type MutableMessage } from '../../../../../shared/message/index.js';
+import { Deferred } from '../../../../../shared/util/index.js';
+import { ddl, insert, isSettled, V1, V2 } from './fixtures.js';
+
+/** A `next` whose appends stay in flight until released, in the order they entered. */
+class HeldNext {
+  readonly entered: string[] = [];
+  readonly #gates = new Map<string, Deferred<MessageId>>();
+
+  readonly next: AppendFn = (message: MutableMessage) => {
+    const name = message.property('name') ?? '?';
+    this.entered.push(name);
+    const gate = new Deferred<MessageId>();
+    this.#gates.set(name, gate);
+    return gate.promise;
+  };
+
+  release(name: string): void {
+    this.#gates.get(name)?.resolve(MessageId.of(1));
+  }
+}
+
+const named = (m: MutableMessage, name: string): MutableMessage => m.withProperties({ name });
+
+interface Setup {
+  lock: LockInterceptor;
+  held: HeldNext;
+  failed: (string | undefined)[];
+  append: (m: MutableMessage, signal?: AbortSignal) => Promise<MessageId>;
+}
+
+function setup(): Setup {
+  const failed: (string | undefined)[] = [];
+  const lock = new LockInterceptor({ txnManager: { failTxnAtVChannel: (v) => failed.push(v) } });
+  const held = new HeldNext();
+  return { lock, held, failed, append: (m, signal) => lock.doAppend(m, newAppendContext({ signal }), held.next) };
+}
+
+describe('LockInterceptor', () => {
+  it('serialises exclusive messages of one vchannel while other vchannels proceed', async () => {
+    const { held, append, failed } = setup();
+    const first = append(named(ddl(V1), 'ddl-1'));
+    const second = append(named(ddl(V1), 'ddl-2'));
+    const normalV1 = append(named(insert(V1), 'insert-v1'));
+    const normalV2 = append(named(insert(V2), 'insert-v2'));
+    const other = append(named(ddl(V2), 'ddl-v2-after-insert'));
+    await isSettled(first);
+    // ddl-1 holds v1; v2's insert runs concurrently; ddl-2 and v1's insert wait.
+    expect(held.entered).toEqual(['ddl-1', 'insert-v2']);
+
+    held.release('insert-v2');
+    await normalV2;
+    await isSettled(other);
+    expect(held.entered).toEqual(['ddl-1', 'insert-v2', 'ddl-v2-after-insert']);
+
+    held.release('ddl-1');
+    await first;
+    await isSettled(second);
+    expect(held.entered.at(-1)).toBe('ddl-2');
+    expect(failed).toEqual([V1]);
+
+    held.release('ddl-2');
+    await second;
+    await isSettled(normalV1);
+    expect(held.entered.at(-1)).toBe('insert-v1');
+    held.release('insert-v1');
+    held.release('ddl-v2-after-insert');
+    await Promise.all([normalV1, other]);
+    expect(failed).toEqual([V1, V1, V2]);
+  });
+
+  it('a pchannel-wide exclusive message waits for everything and blocks everything', async () => {
+    const { held, append, failed } = setup();
+    const before = append(named(insert(V1), 'before'));
+    const global = append(named(ddl(), 'global'));
+    const after = append(named(insert(V2), 'after'));
+    await isSettled(before);
+    expect(held.entered).toEqual(['before']);
+    held.release('before');
+    await before;
+    await isSettled(global);
+    expect(held.entered).toEqual(['before', 'global']);
+    expect(await isSettled(after)).toBe(false);
+    held.release('global');
+    await global;
+    expect(failed).toEqual([undefined]);
+    await isSettled(after);
+    held.release('after');
+    await after;
+    expect(held.entered).toEqual(['before', 'global', 'after']);
+  });
+
+  it('messages without a vchannel share the pchannel with normal messages', async () => {
+    const { held, append } = setup();
+    const a = append(named(insert(undefined), 'all'));
+    const b = append(named(insert(V1), 'v1'));
+    await isSettled(b);
+    expect(held.entered).toEqual(['all', 'v1']);
+    held.release('all');
+    held.release('v1');
+    await Promise.all([a, b]);
+  });
+
+  it('releases the locks when the append fails, and a waiter that aborts never enters', async () => {
+    const { lock, held, append, failed } = setup();
+    const failing = lock.doAppend(named(ddl(V1), 'fails'), newAppendContext(), () => Promise.reject(new Error('backend down')));
+    await expect(failing).rejects.toThrow('backend down');
+    expect(failed).toEqual([V1]);
+
+    const holder = append(named(ddl(V1), 'holder'));
+    const ac = new AbortController();
+    const waiter = append(named(insert(V1), 'waiter'), ac.signal);
+    await isSettled(waiter);
+    ac.abort(StreamingError.onShutdown('caller left'));
+    await expect(waiter).rejects.toThrow('caller left');
+    held.release('holder');
+    await holder;
+    expect(held.entered).toEqual(['holder']);
+    expect(lock.lockedVChannelCount).toBe(0);
+  });
+});
