@@ -1,9 +1,17 @@
 /**
  * An in-memory {@link Catalog} for unit tests: Map-backed, records every pchannel save, and injects
- * faults (fail the next N saves, fail the next list, hold a save until released).
+ * faults (fail the next N saves, fail the next list, hold a save until released). It passes the
+ * same Catalog contract suite as the real MetaCatalog (test/conformance/catalog-contract.test.ts).
  */
 import type { Catalog, PChannelMeta, VChannelMeta } from '../../../../coord/catalog/index.js';
-import { Deferred, StreamingError } from '../../../../shared/index.js';
+import { Deferred, StreamingError, throwIfAborted } from '../../../../shared/index.js';
+
+type SaveOptions = { signal?: AbortSignal };
+
+/** Byte order of the names, as a prefix listing of the real store returns them. */
+function sortedBy<T>(items: Iterable<T>, key: (t: T) => string): T[] {
+  return [...items].sort((a, b) => Buffer.compare(Buffer.from(key(a)), Buffer.from(key(b))));
+}
 
 /** A save held by {@link FakeCatalog.holdNextSave}. */
 export interface HeldSave {
@@ -52,10 +60,11 @@ export class FakeCatalog implements Catalog {
       this.#failList = undefined;
       throw err;
     }
-    return [...this.pchannels.values()];
+    return sortedBy(this.pchannels.values(), (m) => m.channel.name);
   }
 
-  async savePChannels(metas: readonly PChannelMeta[]): Promise<void> {
+  async savePChannels(metas: readonly PChannelMeta[], options: SaveOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
     const held = this.#held;
     if (held !== undefined) {
       this.#held = undefined;
@@ -75,7 +84,8 @@ export class FakeCatalog implements Catalog {
     return this.version;
   }
 
-  async saveVersion(version: bigint): Promise<void> {
+  async saveVersion(version: bigint, options: SaveOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
     this.saveVersionCalls++;
     this.version = version;
   }
@@ -84,20 +94,23 @@ export class FakeCatalog implements Catalog {
     return this.cchannel;
   }
 
-  async saveCChannel(pchannel: string): Promise<void> {
+  async saveCChannel(pchannel: string, options: SaveOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
     this.saveCChannelCalls++;
     this.cchannel = pchannel;
   }
 
   async listVChannels(): Promise<VChannelMeta[]> {
-    return [...this.vchannels.values()];
+    return sortedBy(this.vchannels.values(), (m) => m.vchannel);
   }
 
-  async saveVChannels(metas: readonly VChannelMeta[]): Promise<void> {
+  async saveVChannels(metas: readonly VChannelMeta[], options: SaveOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
     for (const m of metas) this.vchannels.set(m.vchannel, m);
   }
 
-  async removeVChannels(names: readonly string[]): Promise<void> {
+  async removeVChannels(names: readonly string[], options: SaveOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
     for (const n of names) this.vchannels.delete(n);
   }
 }
