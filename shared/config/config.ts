@@ -31,7 +31,7 @@ export const DEFAULT_BALANCE_INTERVAL_MS = 60_000;
 
 export const DEFAULT_NODE_HOST = '127.0.0.1';
 export const DEFAULT_NODE_PORT = 22222;
-export const DEFAULT_NODE_DATA_ROOT = 'data/wal';
+export const DEFAULT_NODE_DATA_ROOT = 'data';
 
 export const DEFAULT_WAL_SYNC_WRITES = true;
 /** 2 MiB: well below grpc-js's 4 MiB default receive limit, leaving room for frame overhead. */
