@@ -53,6 +53,7 @@ export type {
 } from './generated/milvus/proto/streaming/StreamingNodeManagerService.js';
 export type { TsoServiceClient, TsoServiceHandlers } from './generated/streamingwal/v1/TsoService.js';
 export type { WalAdminServiceClient, WalAdminServiceHandlers } from './generated/streamingwal/v1/WalAdminService.js';
+export type { HealthClient, HealthHandlers } from './generated/grpc/health/v1/Health.js';
 
 /** Walks a dotted full name (`milvus.proto.common.MessageID`) through the generated package tree. */
 type LookupPath<Path extends string, Node> = Path extends `${infer Head}.${infer Rest}`

@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { StreamingError } from '../errors/index.js';
 import type { ProtoGrpcType as ExtProtoGrpcType } from './generated/ext.js';
+import type { ProtoGrpcType as HealthProtoGrpcType } from './generated/health.js';
 import type { ProtoGrpcType as MsgProtoGrpcType } from './generated/msg.js';
 import type { ProtoGrpcType as StatusProtoGrpcType } from './generated/status.js';
 import type { ProtoGrpcType as StreamingProtoGrpcType } from './generated/streaming.js';
@@ -21,6 +22,7 @@ export const PROTO_FILES: readonly string[] = Object.freeze([
   'streaming.proto',
   'ext.proto',
   'google/rpc/status.proto',
+  'grpc/health/v1/health.proto',
 ]);
 
 /** The file whose presence identifies the proto directory. */
@@ -45,7 +47,11 @@ export const PROTO_CONVERSION_OPTIONS = Object.freeze({
  * client constructors (with `.service` definitions) and message/enum type definitions, e.g.
  * `proto.milvus.proto.streaming.StreamingNodeHandlerService.service`.
  */
-export type ProtoGrpcType = StreamingProtoGrpcType & ExtProtoGrpcType & MsgProtoGrpcType & StatusProtoGrpcType;
+export type ProtoGrpcType = StreamingProtoGrpcType &
+  ExtProtoGrpcType &
+  MsgProtoGrpcType &
+  StatusProtoGrpcType &
+  HealthProtoGrpcType;
 
 let protoDirCache: string | undefined;
 let packageDefinitionCache: protoLoader.PackageDefinition | undefined;
@@ -117,6 +123,7 @@ export function serviceDefinitions() {
     streamingNodeManager: streaming.StreamingNodeManagerService.service,
     tso: ext.TsoService.service,
     walAdmin: ext.WalAdminService.service,
+    health: loadProtos().grpc.health.v1.Health.service,
   } as const;
 }
 
@@ -132,5 +139,6 @@ export function clientConstructors() {
     streamingNodeManager: streaming.StreamingNodeManagerService,
     tso: ext.TsoService,
     walAdmin: ext.WalAdminService,
+    health: loadProtos().grpc.health.v1.Health,
   } as const;
 }
