@@ -72,7 +72,7 @@ export {
   broadcastHeaderFromProto,
 } from './broadcast-header.js';
 export { Message, type MessageProto } from './message.js';
-export { MutableMessage, type MessageProtoLike } from './mutable-message.js';
+export { type AppendStamp, MutableMessage, type MessageProtoLike } from './mutable-message.js';
 export { ImmutableMessage, type ImmutableMessageProto, type ImmutableMessageProtoLike } from './immutable-message.js';
 export {
   newUserMessage,

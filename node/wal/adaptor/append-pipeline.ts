@@ -27,6 +27,8 @@ export interface AppendPipelineParams {
   readonly config: WalAdaptorConfig;
   /** The node id, written into time tick bodies. */
   readonly sourceId: bigint;
+  /** The WAL term, stamped as `_wt` on every message the time tick interceptor stamps. */
+  readonly walTerm: bigint;
   /** The innermost append: the backend write with retries. */
   readonly backendAppend: AppendFn;
   /** How the sync operator appends its time ticks: through the whole WAL. */
@@ -81,6 +83,7 @@ export function buildAppendPipeline(params: AppendPipelineParams): AppendPipelin
     txnManager,
     operator,
     gracefulCloseTimeoutMs: config.txnGracefulCloseTimeoutMs,
+    walTerm: params.walTerm,
     logger,
   });
   const chain = new InterceptorChain({

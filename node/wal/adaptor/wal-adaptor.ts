@@ -100,6 +100,7 @@ export class WalAdaptor implements Wal {
       uncommitted: params.uncommitted,
       config,
       sourceId: params.sourceId,
+      walTerm: channel.term,
       backendAppend: (message, ctx) => this.#appender.append(message, ctx.signal),
       appendTimeTick: this.#appendTimeTick,
       logger,
@@ -199,9 +200,9 @@ export class WalAdaptor implements Wal {
       // shared availability signal under thousands of waiting appends would cost a listener each.
       const ctx = newAppendContext({ signal });
       const chain = this.#pipeline.chain;
+      // `_wt` is stamped by the time tick interceptor, with `_tt` and `_lc` (one property copy).
       // The hot path skips a frame: the chain is ready from `start()` on.
-      const stamped = this.#stampTerm(message);
-      const id = chain.isReady ? await chain.append(stamped, ctx) : await this.#appendThroughChain(stamped, ctx);
+      const id = chain.isReady ? await chain.append(message, ctx) : await this.#appendThroughChain(message, ctx);
       return toAppendResult(id, ctx.result);
     } finally {
       this.#inFlight.leave();
@@ -220,8 +221,9 @@ export class WalAdaptor implements Wal {
   };
 
   /**
-   * Sets `_wt` (what `withWalTerm` does, minus the per-message base-36 encoding: producers cannot
-   * send `_wt`, validation refuses it, and the sync operator's ticks never carry one).
+   * Sets `_wt` on the sync operator's time ticks (what `withWalTerm` does, minus the per-message
+   * base-36 encoding: those ticks never carry one). Other messages get it from the time tick
+   * interceptor.
    */
   #stampTerm(message: MutableMessage): MutableMessage {
     return message.withProperties(this.#termProperty);

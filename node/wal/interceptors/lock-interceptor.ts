@@ -44,6 +44,8 @@ export class LockInterceptor implements Interceptor {
   readonly #global = new RwLock();
   readonly #vchannels = new KeyedRwLock();
   readonly #txnManager: TxnFailer;
+  /** Appends inside {@link #acquire} (waiting, or about to be granted after an `await`). */
+  #acquiring = 0;
 
   constructor(options: LockInterceptorOptions) {
     this.#txnManager = options.txnManager;
@@ -55,7 +57,7 @@ export class LockInterceptor implements Interceptor {
   }
 
   async doAppend(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId> {
-    const release = await this.#acquire(message, ctx.signal);
+    const release = this.#tryAcquireShared(message, ctx.signal) ?? (await this.#acquireCounted(message, ctx.signal));
     try {
       return await next(message, ctx);
     } finally {
@@ -65,6 +67,38 @@ export class LockInterceptor implements Interceptor {
 
   close(): void {
     // Nothing to release: every lock is released by the append that took it.
+  }
+
+  /**
+   * The common case without waiting: a non-exclusive message whose locks are free of writers and
+   * waiters takes both read sides at once, exactly as {@link #acquire} would grant them, minus
+   * the promises. Undefined = take the waiting path. Never while an earlier append is inside
+   * {@link #acquire}: it takes the vchannel lock only after awaiting the global one, and an
+   * append arriving later must not get ahead of it (locks are granted in arrival order).
+   */
+  #tryAcquireShared(message: MutableMessage, signal: AbortSignal | undefined): Release | undefined {
+    if (this.#acquiring > 0 || signal?.aborted || isExclusiveRequiredMessageType(message.messageType)) return undefined;
+    const releaseGlobal = this.#global.tryAcquireRead();
+    if (releaseGlobal === undefined) return undefined;
+    const releaseVChannel = this.#vchannels.tryAcquireRead(message.vchannel ?? '');
+    if (releaseVChannel === undefined) {
+      // Nobody waits on the global lock (it just granted a read at once), so this undo is invisible.
+      releaseGlobal();
+      return undefined;
+    }
+    return () => {
+      releaseVChannel();
+      releaseGlobal();
+    };
+  }
+
+  async #acquireCounted(message: MutableMessage, signal: AbortSignal | undefined): Promise<Release> {
+    this.#acquiring++;
+    try {
+      return await this.#acquire(message, signal);
+    } finally {
+      this.#acquiring--;
+    }
   }
 
   async #acquire(message: MutableMessage, signal: AbortSignal | undefined): Promise<Release> {

@@ -60,6 +60,17 @@ export class RwLock {
     return this.#acquire('write', options.signal);
   }
 
+  /**
+   * Shared access without waiting: granted exactly when {@link acquireRead} would grant it at
+   * once (no writer holds the lock, nobody waits), else undefined and nothing changes. Saves the
+   * waiter and its promise on the uncontended path.
+   */
+  tryAcquireRead(): Release | undefined {
+    if (this.#writer || this.#waiters.length > 0) return undefined;
+    this.#readers++;
+    return this.#releaser('read');
+  }
+
   #acquire(kind: Waiter['kind'], signal: AbortSignal | undefined): Promise<Release> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const waiter: Waiter = { kind, granted: new Deferred<Release>(), cancelled: false };
@@ -137,27 +148,42 @@ export class KeyedRwLock {
     return this.#acquire(key, (lock) => lock.acquireWrite(options));
   }
 
+  /** Shared access to `key` without waiting (see {@link RwLock.tryAcquireRead}); undefined if it would wait. */
+  tryAcquireRead(key: string): Release | undefined {
+    const entry = this.#entry(key);
+    const release = entry.lock.tryAcquireRead();
+    // Refused only when the lock is held or awaited, so the entry has users and stays.
+    if (release === undefined) return undefined;
+    entry.users++;
+    return this.#releaser(key, entry, release);
+  }
+
   async #acquire(key: string, take: (lock: RwLock) => Promise<Release>): Promise<Release> {
     const entry = this.#entry(key);
     entry.users++;
-    const done = (): void => {
-      entry.users--;
-      if (entry.users === 0) this.#locks.delete(key);
-    };
     let release: Release;
     try {
       release = await take(entry.lock);
     } catch (error) {
-      done();
+      this.#leave(key, entry);
       throw error;
     }
+    return this.#releaser(key, entry, release);
+  }
+
+  #releaser(key: string, entry: { users: number }, release: Release): Release {
     let released = false;
     return () => {
       if (released) return;
       released = true;
       release();
-      done();
+      this.#leave(key, entry);
     };
+  }
+
+  #leave(key: string, entry: { users: number }): void {
+    entry.users--;
+    if (entry.users === 0) this.#locks.delete(key);
   }
 
   #entry(key: string): { readonly lock: RwLock; users: number } {

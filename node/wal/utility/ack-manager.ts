@@ -185,35 +185,45 @@ export class AckManager {
   }
 
   #ack(entry: Entry, outcome: AckOutcome | typeof SYNC): void {
-    const base = {
+    // Every detail is built by the one literal below (no spreads): one object shape, one allocation.
+    let kind: AckDetail['kind'] = 'sync';
+    let message: AckDetail['message'];
+    let txnSession: AckDetail['txnSession'];
+    let error: unknown;
+    if (outcome !== SYNC) {
+      kind = outcome.kind;
+      if (outcome.kind === 'success') {
+        message = outcome.message;
+        txnSession = outcome.txnSession;
+      } else {
+        error = outcome.error;
+      }
+    }
+    entry.detail = {
+      kind,
       beginTimestamp: entry.timestamp,
       endTimestamp: this.#lastAllocatedTimeTick,
       lastConfirmedMessageId: entry.lastConfirmedMessageId,
+      message,
+      txnSession,
+      error,
     };
-    if (outcome === SYNC) {
-      entry.detail = { ...base, kind: 'sync', message: undefined, txnSession: undefined, error: undefined };
-    } else if (outcome.kind === 'success') {
-      entry.detail = { ...base, kind: 'success', message: outcome.message, txnSession: outcome.txnSession, error: undefined };
-    } else {
-      entry.detail = { ...base, kind: 'error', message: undefined, txnSession: undefined, error: outcome.error };
-    }
     this.#popAcknowledged();
   }
 
   /** Pops the acknowledged prefix of the allocated ticks and moves the watermarks. */
   #popAcknowledged(): void {
-    const popped: AckDetail[] = [];
+    let last: AckDetail | undefined;
     for (let head = this.#notAcked.peek(); head?.detail !== undefined; head = this.#notAcked.peek()) {
       this.#notAcked.shift();
-      popped.push(head.detail);
+      last = head.detail;
+      this.#lastConfirmed.addConfirmedOne(last);
+      this.#acknowledged.push(last);
     }
-    const last = popped[popped.length - 1];
     if (last === undefined) return;
     this.#lastConfirmedTimeTick = last.beginTimestamp;
-    this.#lastConfirmed.addConfirmed(popped);
     this.#lastConfirmed.advance(this.#lastConfirmedTimeTick);
-    for (const d of popped) this.#acknowledged.push(d);
-    this.#wakeBarrierWaiters();
+    if (this.#barrierWaiters.size > 0) this.#wakeBarrierWaiters();
   }
 
   async #waitConfirmedAbove(barrier: bigint, signal: AbortSignal | undefined): Promise<void> {

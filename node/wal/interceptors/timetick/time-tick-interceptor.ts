@@ -27,13 +27,19 @@ export interface TimeTickInterceptorOptions {
   readonly operator: TimeTickSyncOperator;
   /** How long {@link TimeTickInterceptor.gracefulClose} waits for open transactions. */
   readonly gracefulCloseTimeoutMs?: number;
+  /**
+   * The WAL term stamped as `_wt` together with `_tt` and `_lc` (one property copy per message);
+   * undefined = leave `_wt` alone. TimeTick messages come stamped by their appender.
+   */
+  readonly walTerm?: bigint;
   readonly logger?: Logger;
 }
 
 /**
  * Per append of anything but a TimeTick:
  * 1. allocate a time tick from the ack manager (after the barrier `_btt` is confirmed, if set);
- * 2. stamp `_tt` and `_lc` (the ack manager's last confirmed id at allocation);
+ * 2. stamp `_tt` and `_lc` (the ack manager's last confirmed id at allocation), and `_wt` when
+ *    given a term;
  * 3. transactions: BeginTxn opens a session and gets its `_tx`; a body checks its session
  *    (open, same vchannel, not expired) and counts as in flight; CommitTxn / RollbackTxn move the
  *    session and wait for its bodies in flight;
@@ -52,6 +58,7 @@ export class TimeTickInterceptor implements Interceptor {
   readonly #txns: TxnManager;
   readonly #operator: TimeTickSyncOperator;
   readonly #gracefulCloseTimeoutMs: number;
+  readonly #walTerm: bigint | undefined;
   readonly #logger: Logger;
   #closed: Promise<void> | undefined;
 
@@ -60,6 +67,7 @@ export class TimeTickInterceptor implements Interceptor {
     this.#txns = options.txnManager;
     this.#operator = options.operator;
     this.#gracefulCloseTimeoutMs = options.gracefulCloseTimeoutMs ?? DEFAULT_TXN_GRACEFUL_CLOSE_TIMEOUT_MS;
+    this.#walTerm = options.walTerm;
     this.#logger = options.logger ?? noopLogger;
   }
 
@@ -107,11 +115,12 @@ export class TimeTickInterceptor implements Interceptor {
 
   async #appendMessage(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId> {
     const acker = await this.#allocate(message, ctx.signal);
-    let stamped = message.withTimeTick(acker.timestamp).withLastConfirmed(acker.lastConfirmedMessageId);
+    let stamped = message.withAppendStamp({ timeTick: acker.timestamp, lastConfirmed: acker.lastConfirmedMessageId, walTerm: this.#walTerm });
     let step: TxnStep | undefined;
     let id: MessageId;
     try {
-      step = await prepareTxn(this.#txns, stamped, acker.timestamp, ctx.signal);
+      const prepared = prepareTxn(this.#txns, stamped, acker.timestamp, ctx.signal);
+      step = prepared instanceof Promise ? await prepared : prepared;
       if (step !== undefined) stamped = step.message;
       id = await next(stamped, ctx);
     } catch (error) {
@@ -128,7 +137,7 @@ export class TimeTickInterceptor implements Interceptor {
     try {
       step?.finish(true);
     } finally {
-      acker.ack({ kind: 'success', message: stamped.intoImmutable(id), ...(step ? { txnSession: step.session } : {}) });
+      acker.ack({ kind: 'success', message: stamped.intoImmutable(id), txnSession: step?.session });
       this.#operator.notifyAcknowledged();
     }
     ctx.result.timeTick = acker.timestamp;

@@ -24,7 +24,7 @@ export interface TxnStep {
 
 /**
  * Prepares the transaction step of `message` (stamped with `timeTick`), or returns undefined for a
- * message outside any transaction.
+ * message outside any transaction. A promise only for CommitTxn / RollbackTxn.
  *
  * - BeginTxn: opens a session; appended → in flight, failed → rolled back.
  * - CommitTxn / RollbackTxn: the session moves to onCommit / onRollback and the call waits for
@@ -36,27 +36,24 @@ export interface TxnStep {
  * @throws StreamingError TRANSACTION_EXPIRED (unknown, expired or failed transaction, or the
  *   manager is closing), INVALID_TRANSACTION_STATE (e.g. a body after the commit started),
  *   INVAILD_ARGUMENT (missing `_tx` on commit/rollback, vchannel other than the BeginTxn's, an
- *   exclusive message type inside a transaction); the abort reason while waiting for bodies.
+ *   exclusive message type inside a transaction), synchronously or as the rejection of the
+ *   returned promise; the abort reason while waiting for bodies.
  */
-export async function prepareTxn(
+export function prepareTxn(
   txns: TxnManager,
   message: MutableMessage,
   timeTick: bigint,
   signal: AbortSignal | undefined,
-): Promise<TxnStep | undefined> {
+): TxnStep | undefined | Promise<TxnStep> {
+  // Only commit and rollback wait; everything else is prepared synchronously, so the append path
+  // of a plain message spends no promise and no turn here.
   switch (message.messageType) {
     case MessageType.BeginTxn:
       return beginStep(txns, message, timeTick);
-    case MessageType.CommitTxn: {
-      const session = sessionOf(txns, message);
-      await session.requestCommitAndWait(timeTick, { signal });
-      return { session, message, finish: () => session.commitDone() };
-    }
-    case MessageType.RollbackTxn: {
-      const session = sessionOf(txns, message);
-      await session.requestRollback(timeTick, { signal });
-      return { session, message, finish: () => session.rollbackDone() };
-    }
+    case MessageType.CommitTxn:
+      return commitStep(txns, message, timeTick, signal);
+    case MessageType.RollbackTxn:
+      return rollbackStep(txns, message, timeTick, signal);
     default: {
       if (message.txnContext === undefined) return undefined;
       if (isExclusiveRequiredMessageType(message.messageType)) {
@@ -72,6 +69,18 @@ export async function prepareTxn(
       };
     }
   }
+}
+
+async function commitStep(txns: TxnManager, message: MutableMessage, timeTick: bigint, signal: AbortSignal | undefined): Promise<TxnStep> {
+  const session = sessionOf(txns, message);
+  await session.requestCommitAndWait(timeTick, { signal });
+  return { session, message, finish: () => session.commitDone() };
+}
+
+async function rollbackStep(txns: TxnManager, message: MutableMessage, timeTick: bigint, signal: AbortSignal | undefined): Promise<TxnStep> {
+  const session = sessionOf(txns, message);
+  await session.requestRollback(timeTick, { signal });
+  return { session, message, finish: () => session.rollbackDone() };
 }
 
 function beginStep(txns: TxnManager, message: MutableMessage, timeTick: bigint): TxnStep {
