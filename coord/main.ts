@@ -1,0 +1,186 @@
+/**
+ * The coordinator as a process (STYLE §5): parse flags, load the config once, start the server,
+ * print one JSON ready line on stdout, and stop gracefully on SIGTERM / SIGINT.
+ *
+ * ```
+ * node --import tsx coord/main.ts --etcd 127.0.0.1:2379 --root by-dev/meta --pchannels 16 \
+ *   --cluster by-dev --port 22220 [--host 0.0.0.0] [--advertise coord-1:22220] [--config coord.json] \
+ *   [--session-ttl-ms 10000] [--log-level debug]
+ * ```
+ * Config: defaults ← `--config` JSON file ← `STREAMING_*` environment ← flags. The meta store is
+ * etcd when etcd endpoints are configured by any source; otherwise an embedded LevelDB store
+ * under `<standalone.dataDir>/meta` (`--data-dir`), for a coordinator run alone.
+ *
+ * Ready line: `{"msg":"ready","role":"streamingcoord","grpcPort":…,"serverId":…,"active":…,"address":…}`
+ * (`active: false` = a standby; it takes over, with a new server id, when the active one goes).
+ *
+ * Exit codes: 0 after a clean stop on a signal; 1 if starting failed or a shutdown step threw;
+ * 2 for usage or configuration errors (no ready line). A second signal while stopping exits at
+ * once with 1.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { StreamingError, asStreamingError, createRootLogger, loadConfig } from '../shared/index.js';
+import type { Config, RootLogger } from '../shared/index.js';
+import { coordMetaStoreFor, coordOverrides, type CoordFlags } from './main-flags.js';
+import { CoordinatorServer, type CoordinatorServerInfo, type CoordinatorServerOptions } from './server.js';
+
+/** Options of {@link runCoordinator}. */
+export interface RunCoordinatorOptions extends Omit<CoordinatorServerOptions, 'logger' | 'config'> {
+  /** Loaded once (`loadConfig`) and frozen. */
+  readonly config: Config;
+  /** Default: pino to stderr at `config.log.level`, base field `{service: 'streamingcoord'}`. */
+  readonly logger?: RootLogger;
+  /** Where the ready line goes; default stdout. */
+  readonly stdout?: { write(text: string): unknown };
+  /** Signals that stop the coordinator; default SIGTERM and SIGINT. */
+  readonly signals?: readonly NodeJS.Signals[];
+}
+
+/** The ready line (one JSON object and a newline). */
+export function coordinatorReadyLine(info: CoordinatorServerInfo): string {
+  const line = { msg: 'ready', role: 'streamingcoord', grpcPort: info.grpcPort, serverId: Number(info.serverId), active: info.active, address: info.address };
+  return `${JSON.stringify(line)}\n`;
+}
+
+/** Runs a coordinator until a signal stops it; resolves with the exit code. */
+export async function runCoordinator(options: RunCoordinatorOptions): Promise<number> {
+  const { config, signals = ['SIGTERM', 'SIGINT'], stdout = process.stdout } = options;
+  const logger = options.logger ?? createRootLogger({ service: 'streamingcoord', level: config.log.level });
+  const server = new CoordinatorServer({ ...options, logger });
+  let signalled: NodeJS.Signals | undefined;
+  let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  const stopRequested = new Promise<void>((resolve) => {
+    onSignal = (signal) => {
+      if (signalled !== undefined) {
+        logger.error({ signal }, 'second signal while stopping; exiting now');
+        logger.flush();
+        process.exit(1);
+      }
+      signalled = signal;
+      logger.info({ signal }, 'signal received; stopping');
+      resolve();
+    };
+  });
+  for (const s of signals) process.on(s, onSignal as (signal: NodeJS.Signals) => void);
+  let code = 0;
+  try {
+    const starting = server.start();
+    // A signal may win the race; the start then fails with ON_SHUTDOWN, which nobody awaits.
+    starting.catch(() => undefined);
+    const info = await Promise.race([starting, stopRequested.then(() => undefined)]);
+    if (info !== undefined) {
+      stdout.write(coordinatorReadyLine(info));
+      await stopRequested;
+    }
+  } catch (error) {
+    // A start interrupted by a signal is a clean stop; anything else is a failure.
+    if (signalled === undefined || !asStreamingError(error).isOnShutdown()) {
+      logger.error({ err: describe(error) }, 'coordinator failed to start');
+      code = 1;
+    }
+  }
+  try {
+    await server.close();
+  } catch (error) {
+    logger.error({ err: describe(error) }, 'coordinator shutdown failed');
+    code = 1;
+  }
+  for (const s of signals) process.off(s, onSignal as (signal: NodeJS.Signals) => void);
+  logger.info({ code }, 'streaming coordinator exiting');
+  logger.flush();
+  return code;
+}
+
+/** The flags (see the module comment); `commander` parses them. */
+function buildCommand(): Command {
+  return new Command('streamingcoord')
+    .description('run a streaming coordinator (active/standby through the meta store)')
+    .option('--etcd <endpoints>', 'etcd endpoints, comma-separated (config etcd.endpoints)')
+    .option('--root <path>', 'meta root path (config etcd.rootPath, default by-dev/meta)')
+    .option('--pchannels <n>', 'number of pchannels <cluster>-rootcoord-dml_<i> (config coord.pchannelCount, default 16)')
+    .option('--cluster <name>', 'cluster name, the pchannel prefix (config coord.clusterName, default by-dev)')
+    .option('--host <host>', 'gRPC listen host (config coord.host, default 127.0.0.1)')
+    .option('--port <port>', 'gRPC port, 0 = any free port (config coord.port, default 22220)')
+    .option('--advertise <host:port>', 'address published to clients and standbys (config coord.advertise; default host:bound port)')
+    .option('--config <file>', 'JSON config file (any subset of the config tree)')
+    .option('--session-ttl-ms <ms>', 'session lease TTL in ms, >= 2000 (config session.ttlMs); a standby takes over within about this long')
+    .option('--session-ttl <ms>', 'alias of --session-ttl-ms, as in `walctl node`')
+    .option('--balance-interval-ms <ms>', 'periodic balance round (config coord.balanceIntervalMs)')
+    .option('--data-dir <dir>', 'without etcd: the embedded meta store lives in <dir>/meta (config standalone.dataDir)')
+    .option('--log-level <level>', 'trace | debug | info | warn | error | fatal | silent (config log.level)')
+    .showHelpAfterError()
+    .exitOverride();
+}
+
+/** Options of {@link runCoordinatorMain}. */
+export interface RunCoordinatorMainOptions extends Pick<RunCoordinatorOptions, 'stdout' | 'signals' | 'registry' | 'tuning'> {
+  /** `node` (default): `argv` is `process.argv` (runtime and script first); `user`: flags only. */
+  readonly from?: 'node' | 'user';
+  /** Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The process entry: parses `argv`, loads the config and runs the coordinator; resolves with the
+ * exit code (see the module comment).
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCoordinatorMain(process.argv);
+ * ```
+ */
+export async function runCoordinatorMain(argv: readonly string[], options: RunCoordinatorMainOptions = {}): Promise<number> {
+  const { env = process.env, from = 'node' } = options;
+  const command = buildCommand();
+  try {
+    command.parse([...argv], { from });
+  } catch (error) {
+    // Help exits 0 through here; usage errors were already printed (stderr) by commander.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  const flags = command.opts<CoordFlags>();
+  let config: Config;
+  try {
+    config = loadConfig({ ...(flags.config === undefined ? {} : { file: flags.config }), env, overrides: coordOverrides(flags) });
+  } catch (error) {
+    const logger = createRootLogger({ service: 'streamingcoord', env });
+    logger.error({ err: describe(error) }, 'invalid configuration');
+    logger.flush();
+    return error instanceof StreamingError && error.isInvalidArgument() ? 2 : 1;
+  }
+  const { stdout, signals, registry, tuning } = options;
+  return runCoordinator({
+    config,
+    metaStore: coordMetaStoreFor(flags, config, env),
+    ...(stdout === undefined ? {} : { stdout }),
+    ...(signals === undefined ? {} : { signals }),
+    ...(registry === undefined ? {} : { registry }),
+    ...(tuning === undefined ? {} : { tuning }),
+  });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof AggregateError) return `${error.message}: ${error.errors.map(describe).join('; ')}`;
+  if (error instanceof StreamingError) return error.toString();
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** True when this module is the process's entry script (`node --import tsx coord/main.ts`). */
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  process.exitCode = await runCoordinatorMain(process.argv);
+  // Everything was closed; if some handle still holds the event loop, do not hang forever.
+  setTimeout(() => process.exit(), 2_000).unref();
+}
