@@ -8,7 +8,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { StreamingError } from '../shared/index.js';
+import { addCoordCommand } from './commands/coord-command.js';
 import { addNodeCommand } from './commands/node-command.js';
+import { addStandaloneCommand } from './commands/standalone-command.js';
 
 /** Builds the `walctl` program with every subcommand. */
 function buildProgram(): Command {
@@ -16,6 +18,8 @@ function buildProgram(): Command {
     .description('streaming write-ahead-log service (a port of the Milvus 2.6 streaming service)')
     .showHelpAfterError()
     .exitOverride();
+  addStandaloneCommand(program);
+  addCoordCommand(program);
   addNodeCommand(program);
   return program;
 }
