@@ -39,6 +39,7 @@ import {
   serviceNames,
   shutdownGrpcServer,
   stateServiceRegistration,
+  HandlerService,
 } from './service/index.js';
 import { NodeSession, type SessionLossPolicy } from './session/index.js';
 import type { Wal } from './wal/index.js';
@@ -55,7 +56,7 @@ import {
   openMetaStore,
 } from './server-resources.js';
 
-/** What later services (Produce / Consume) are built with. */
+/** What extra services are built with. */
 export interface NodeServiceContext {
   readonly config: Config;
   /** The WAL manager serving now; throws ON_SHUTDOWN while there is none (starting, fenced, closed). */
@@ -85,7 +86,7 @@ export interface NodeServerOptions {
    * each RPC). Default `config.coord.advertise` when set; with neither, a local clock TSO.
    */
   readonly coordAddress?: () => string | undefined;
-  /** Further services, e.g. the handler service (Produce / Consume). */
+  /** Further services (the handler service for Produce / Consume is built in). */
   readonly services?: readonly NodeServiceFactory[];
   /** After a self-fence: register again with a new server id (default) or close the node. */
   readonly onSessionLost?: SessionLossPolicy;
@@ -147,7 +148,14 @@ export class NodeServer {
     const context: NodeServiceContext = { config: this.config, walManager, health: this.health, signal, logger: root, metrics: this.metrics };
     // Assign only while serving; Remove / CollectStatus also while draining (see ManagerService).
     const manager = new ManagerService({ wals: walManager, assignable: () => this.health.isServing(), signal, logger: root });
-    const base: ServiceRegistration[] = [manager, stateServiceRegistration(this.health)];
+    // Produce / Consume: built in, every node serves them.
+    const handler = new HandlerService({
+      walManager,
+      serverId: () => this.serverId,
+      limits: { maxMessageBytes: this.config.wal.maxMessageBytes },
+      logger: root,
+    });
+    const base: ServiceRegistration[] = [manager, stateServiceRegistration(this.health), handler];
     const extra = (options.services ?? []).map((s) => (typeof s === 'function' ? s(context) : s));
     const names = serviceNames([...base, ...extra]);
     this.#registrations = [...base, ...extra, new HealthService(this.health, () => names)];

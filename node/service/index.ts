@@ -15,3 +15,9 @@ export {
   type WalStatusMetrics,
 } from './manager-service.js';
 export { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from './grpc-server.js';
+export {
+  HandlerService,
+  handlerServiceImplementation,
+  type HandlerServiceOptions,
+  type HandlerStreamStats,
+} from './handler-service.js';
