@@ -1,11 +1,10 @@
 /**
- * Process resources of the coordinator's composition root: the meta store it runs on, and its
- * gRPC server's bind and shutdown.
+ * Process resources of the coordinator's composition root: the meta store it runs on. (Its gRPC
+ * server's bind and shutdown are shared with the node: `bindGrpcServer` / `shutdownGrpcServer`.)
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { EtcdMetaKV, LevelMetaKV, StreamingError } from '../shared/index.js';
+import { EtcdMetaKV, LevelMetaKV } from '../shared/index.js';
 import type { Config, MetaKV } from '../shared/index.js';
 
 /**
@@ -41,40 +40,4 @@ export async function openCoordMetaStore(spec: CoordMetaStoreSpec, config: Confi
     case 'etcd':
       return { kv: new EtcdMetaKV({ endpoints: config.etcd.endpoints, requestTimeoutMs: config.etcd.requestTimeoutMs }), owned: true };
   }
-}
-
-/**
- * Binds `host:port` (port 0 = a free one) without TLS; resolves with the bound port.
- * @throws StreamingError INNER naming the address when it cannot bind (in use, bad host).
- */
-export function bindCoordServer(server: grpc.Server, host: string, port: number): Promise<number> {
-  const address = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => {
-      if (error) reject(StreamingError.inner(`cannot bind the coordinator's gRPC server to ${address}: ${error.message}`, error));
-      else resolve(bound);
-    });
-  });
-}
-
-/**
- * Stops accepting calls and waits up to `timeoutMs` for the running ones, then cancels the rest.
- * Resolves `true` when every call finished on its own, `false` when it had to force.
- */
-export function shutdownCoordServer(server: grpc.Server, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let done = false;
-    const timer = setTimeout(() => {
-      if (done) return;
-      done = true;
-      server.forceShutdown();
-      resolve(false);
-    }, timeoutMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      if (done) return;
-      done = true;
-      resolve(true);
-    });
-  });
 }

@@ -21,20 +21,23 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Subscription } from 'rxjs';
-import { Lifecycle, Registry, STREAMING_COORD_ROLE, createMetrics, noopLogger, throwIfAborted } from '../shared/index.js';
+import {
+  Lifecycle,
+  Registry,
+  STREAMING_COORD_ROLE,
+  bindGrpcServer,
+  createMetrics,
+  noopLogger,
+  shutdownGrpcServer,
+  throwIfAborted,
+} from '../shared/index.js';
 import type { BackoffOptions, Config, Logger, Metrics } from '../shared/index.js';
 import type { ActiveEpochComponents, ActiveEpochTuning } from './active-epoch.js';
 import { CoordinatorElection, type ElectionState } from './election/index.js';
 import { EpochDriver } from './epoch-driver.js';
 import type { CoordinatorRole } from './service/index.js';
 import { CoordinatorServiceRouter, buildStandbyTable } from './server-router.js';
-import {
-  type CoordMetaStoreSpec,
-  type OpenedCoordMetaStore,
-  bindCoordServer,
-  openCoordMetaStore,
-  shutdownCoordServer,
-} from './server-resources.js';
+import { type CoordMetaStoreSpec, type OpenedCoordMetaStore, openCoordMetaStore } from './server-resources.js';
 
 /** Default wait for running calls on close before they are cancelled. */
 export const DEFAULT_COORD_SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -151,7 +154,7 @@ export class CoordinatorServer {
     this.#router = new CoordinatorServiceRouter(buildStandbyTable(() => this.#election?.leader, () => this.#standbyRole(), this.#root));
     this.#grpc = new grpc.Server();
     this.#router.install(this.#grpc);
-    this.#port = await bindCoordServer(this.#grpc, config.coord.host, config.coord.port);
+    this.#port = await bindGrpcServer(this.#grpc, config.coord.host, config.coord.port, "the coordinator's gRPC server");
     this.#address = config.coord.advertise !== '' ? config.coord.advertise : `${config.coord.host}:${this.#port}`;
     throwIfAborted(signal);
     const tuning = this.#o.tuning;
@@ -221,7 +224,7 @@ export class CoordinatorServer {
     const server = this.#grpc;
     const timeoutMs = this.#o.tuning?.shutdownTimeoutMs ?? DEFAULT_COORD_SHUTDOWN_TIMEOUT_MS;
     await step('grpc server', async () => {
-      if (server !== undefined && !(await shutdownCoordServer(server, timeoutMs))) this.#log.warn({ timeoutMs }, 'calls still running at shutdown were cancelled');
+      if (server !== undefined && !(await shutdownGrpcServer(server, timeoutMs))) this.#log.warn({ timeoutMs }, 'calls still running at shutdown were cancelled');
     });
     await step('active epoch', () => epoch?.close());
     await step('election', () => this.#election?.close());

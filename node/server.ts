@@ -25,8 +25,10 @@ import {
   STREAMING_NODE_ROLE,
   StreamingError,
   type TsoAllocator,
+  bindGrpcServer,
   createMetrics,
   noopLogger,
+  shutdownGrpcServer,
   throwIfAborted,
 } from '../shared/index.js';
 import {
@@ -34,10 +36,8 @@ import {
   ManagerService,
   NodeHealth,
   type ServiceRegistration,
-  bindGrpcServer,
   createGrpcServer,
   serviceNames,
-  shutdownGrpcServer,
   stateServiceRegistration,
   HandlerService,
 } from './service/index.js';
@@ -213,7 +213,7 @@ export class NodeServer {
     const { node, etcd, session } = this.config;
     this.#meta = await openMetaStore(this.#opts.metaStore ?? { kind: 'etcd' }, this.config);
     throwIfAborted(this.#stop.signal);
-    const grpcPort = await bindGrpcServer(this.#grpc, node.host, node.port);
+    const grpcPort = await bindGrpcServer(this.#grpc, node.host, node.port, "the node's gRPC server");
     throwIfAborted(this.#stop.signal);
     const address = advertisedAddress(node, grpcPort);
     this.#session = new NodeSession({

@@ -30,6 +30,7 @@
 import { combineLatest, endWith, ignoreElements, map, shareReplay, takeUntil } from 'rxjs';
 import type { Observable } from 'rxjs';
 import {
+  CallReader,
   Lifecycle,
   StreamingCode,
   StreamingError,
@@ -45,7 +46,6 @@ import type { Balancer } from '../balancer/index.js';
 import type { ChannelManager, ChannelManagerSnapshot, VersionPair } from '../channel/index.js';
 import { formatVersionPair, isNewerVersion } from '../channel/index.js';
 import type { NodeRegistry, NodeView } from '../discovery/index.js';
-import { CallReader } from './call-reader.js';
 import { CallWriter, type WriterStats } from './call-writer.js';
 import { type AssignmentDiscoverResponseProto, buildFullAssignment, closeResponse, fullAssignmentToProto } from './full-assignment.js';
 import { LatestSlot } from './latest-slot.js';

@@ -1,9 +1,8 @@
 /**
- * The node's grpc-js server: binding (port 0 supported) and the two-step shutdown of STYLE §5
- * (`tryShutdown`, then `forceShutdown` after a timeout).
+ * The node's grpc-js server, built from its service registrations. Binding and the two-step
+ * shutdown are shared with the coordinator (`bindGrpcServer` / `shutdownGrpcServer` in shared/).
  */
 import * as grpc from '@grpc/grpc-js';
-import { StreamingError } from '../../shared/index.js';
 import type { ServiceRegistration } from './service-registration.js';
 
 /** Creates a server with every registration added. */
@@ -11,40 +10,4 @@ export function createGrpcServer(registrations: readonly ServiceRegistration[], 
   const server = new grpc.Server(options);
   for (const r of registrations) server.addService(r.definition, r.handlers);
   return server;
-}
-
-/**
- * Binds `host:port` (port 0 = a free one) without TLS and resolves with the bound port.
- * @throws StreamingError INNER naming the address when it cannot bind (in use, bad host).
- */
-export function bindGrpcServer(server: grpc.Server, host: string, port: number): Promise<number> {
-  const address = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => {
-      if (error) reject(StreamingError.inner(`cannot bind the node's gRPC server to ${address}: ${error.message}`, error));
-      else resolve(bound);
-    });
-  });
-}
-
-/**
- * Stops accepting calls and waits up to `timeoutMs` for the running ones to finish, then cancels
- * whatever is left. Resolves `true` when every call finished on its own, `false` when it had to force.
- */
-export function shutdownGrpcServer(server: grpc.Server, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let done = false;
-    const timer = setTimeout(() => {
-      if (done) return;
-      done = true;
-      server.forceShutdown();
-      resolve(false);
-    }, timeoutMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      if (done) return;
-      done = true;
-      resolve(true);
-    });
-  });
 }

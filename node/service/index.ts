@@ -14,7 +14,7 @@ export {
   type ManagerServiceWals,
   type WalStatusMetrics,
 } from './manager-service.js';
-export { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from './grpc-server.js';
+export { createGrpcServer } from './grpc-server.js';
 export {
   HandlerService,
   handlerServiceImplementation,

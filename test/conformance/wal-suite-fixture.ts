@@ -21,9 +21,6 @@ import {
   newCommitTxnMessage,
   newRollbackTxnMessage,
   newUserMessage,
-  StreamingError,
-  streamingCodeName,
-  type StreamingCode,
   type TxnContext,
   vchannelName,
 } from '../../shared/index.js';
@@ -137,29 +134,8 @@ export function propertyOf(m: ScannedMessage, key: string): string | undefined {
   return 'commit' in m ? m.commit.property(key) : m.property(key);
 }
 
-/** Awaits `p`, expects a StreamingError of `code`, returns it. */
-export async function expectCode(p: Promise<unknown>, code: StreamingCode): Promise<StreamingError> {
-  const error = await p.then(
-    () => new Error('resolved, but a rejection was expected'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StreamingError);
-  expect(streamingCodeName((error as StreamingError).code)).toBe(streamingCodeName(code));
-  return error as StreamingError;
-}
-
-/** Calls `fn`, expects a synchronous StreamingError of `code`. */
-export function expectThrowsCode(fn: () => unknown, code: StreamingCode): StreamingError {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(StreamingError);
-  expect(streamingCodeName((error as StreamingError).code)).toBe(streamingCodeName(code));
-  return error as StreamingError;
-}
+/** StreamingError code assertions (shared with the other suites). */
+export { expectCode, expectThrowsCode } from '../harness/expect-code.js';
 
 /** Asserts strictly increasing time ticks. */
 export function expectStrictlyIncreasingTimeTicks(messages: readonly ScannedMessage[]): void {

@@ -6,8 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
-import { abortReason, failServerStream, StreamingError } from '../../../shared/index.js';
-import { CallReader } from './call-reader.js';
+import { abortReason, CallReader, failServerStream, StreamingError } from '../../../shared/index.js';
 import { CallWriter } from './call-writer.js';
 
 /** See the module comment. */

@@ -1,6 +1,6 @@
 /**
  * The `Produce` stream of StreamingNodeHandlerService, and the stream plumbing the `Consume`
- * stream shares with it (call reader / writer, handshakes, tolerant frame decoding, limits).
+ * stream shares with it (call writer, handshakes, tolerant frame decoding, limits).
  */
 export { serveProduce, DEPRECATED_WAL_NAME } from './produce-handler.js';
 export { ProduceServer, type ProduceServerOptions, type ProducerStats } from './produce-server.js';
@@ -15,7 +15,6 @@ export {
 } from './produce-frames.js';
 export { AppendPermits } from './append-permits.js';
 export { BidiCall } from './bidi-call.js';
-export { CallReader, type ReadableCall } from './call-reader.js';
 export { CallWriter, type CallWriterStats, type WritableCall } from './call-writer.js';
 export {
   CREATE_CONSUMER_KEY,

@@ -1,11 +1,10 @@
 /**
  * The bidi building blocks of the discovery server, without sockets: LatestSlot (latest value
- * wins, bursts collapse), CallReader (one request at a time, EOF, errors, abort) and CallWriter
- * (one write in flight, abort while blocked).
+ * wins, bursts collapse) and CallWriter (one write in flight, abort while blocked). CallReader
+ * lives in shared/ (test/unit/shared/grpc/call-reader.test.ts).
  */
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CallReader } from '../../../../coord/service/call-reader.js';
 import { CallWriter } from '../../../../coord/service/call-writer.js';
 import { LatestSlot } from '../../../../coord/service/latest-slot.js';
 import { StreamingCode, StreamingError } from '../../../../shared/index.js';
@@ -46,41 +45,6 @@ describe('LatestSlot', () => {
     const taken = slot.take(ctl.signal);
     ctl.abort(StreamingError.onShutdown('bye'));
     await expect(taken).rejects.toMatchObject({ code: StreamingCode.ON_SHUTDOWN, message: 'bye' });
-  });
-});
-
-describe('CallReader', () => {
-  it('reads requests in order, one at a time, then undefined at end of stream', async () => {
-    const call = new PassThrough({ objectMode: true });
-    const reader = new CallReader<{ n: number }>(call);
-    const signal = shutdown().signal;
-    call.write({ n: 1 });
-    call.write({ n: 2 });
-    call.end();
-    expect(await reader.next(signal)).toEqual({ n: 1 });
-    expect(call.isPaused()).toBe(true);
-    expect(await reader.next(signal)).toEqual({ n: 2 });
-    expect(await reader.next(signal)).toBeUndefined();
-    reader.dispose();
-  });
-
-  it('waits for a request, fails with the stream error, and can be abandoned by abort', async () => {
-    const call = new PassThrough({ objectMode: true });
-    const reader = new CallReader<string>(call);
-    const ctl = shutdown();
-    const pending = reader.next(ctl.signal);
-    call.write('late');
-    expect(await pending).toBe('late');
-
-    const aborted = reader.next(ctl.signal);
-    ctl.abort(StreamingError.onShutdown('stop'));
-    await expect(aborted).rejects.toMatchObject({ code: StreamingCode.ON_SHUTDOWN });
-
-    const signal = shutdown().signal;
-    const failing = reader.next(signal);
-    call.emit('error', new Error('broken pipe'));
-    await expect(failing).rejects.toThrow('broken pipe');
-    reader.dispose();
   });
 });
 

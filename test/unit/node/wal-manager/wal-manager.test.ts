@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WalManager } from '../../../../node/wal-manager/index.js';
-import { StreamingError } from '../../../../shared/errors/index.js';
+import { StreamingCode, StreamingError } from '../../../../shared/errors/index.js';
 import { waitFor } from '../../../../shared/util/index.js';
-import { StreamingCode, expectCode, expectThrowsCode } from './expect-code.js';
+import { expectCode, expectThrowsCode } from '../../../harness/expect-code.js';
 import { FakeWalOpener, type FakeWal, ch } from './fake-wal-opener.js';
 
 let opener: FakeWalOpener;

@@ -1,48 +1,14 @@
 /**
- * The recv arm's reader and the send side's writer on plain object-mode streams: requests one at
- * a time with the call paused in between, end and errors, abort without losing a request; writes
- * in order, nothing written while `write()` returned false before 'drain', aborts and close.
+ * The send side's writer on plain object-mode streams: writes in order, nothing written while
+ * `write()` returned false before 'drain', aborts and close. (The recv arm's CallReader lives in
+ * shared/: test/unit/shared/grpc/call-reader.test.ts.)
  */
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CallReader, CallWriter } from '../../../../../node/service/produce/index.js';
+import { CallWriter } from '../../../../../node/service/produce/index.js';
 import { StreamingError } from '../../../../../shared/index.js';
 
 const never = new AbortController().signal;
-
-describe('CallReader', () => {
-  it('hands out requests one at a time, pausing the call in between, then undefined at the end', async () => {
-    const call = new PassThrough({ objectMode: true });
-    const reader = new CallReader<string>(call);
-    call.write('a');
-    call.write('b');
-    expect(await reader.next(never)).toBe('a');
-    expect(call.isPaused()).toBe(true);
-    expect(await reader.next(never)).toBe('b');
-    call.end();
-    expect(await reader.next(never)).toBeUndefined();
-    expect(await reader.next(never)).toBeUndefined();
-  });
-
-  it('rejects with the stream error', async () => {
-    const call = new PassThrough({ objectMode: true });
-    const reader = new CallReader<string>(call);
-    const next = reader.next(never);
-    call.emit('error', new Error('broken'));
-    await expect(next).rejects.toThrow('broken');
-  });
-
-  it('an abort rejects the waiting next() and a later request is still delivered', async () => {
-    const call = new PassThrough({ objectMode: true });
-    const reader = new CallReader<string>(call);
-    const abort = new AbortController();
-    const waiting = reader.next(abort.signal);
-    abort.abort(StreamingError.onShutdown('wal gone'));
-    await expect(waiting).rejects.toThrow('wal gone');
-    call.write('late');
-    expect(await reader.next(never)).toBe('late');
-  });
-});
 
 /** An object-mode sink whose writes complete only when `flush()` is called. */
 class SlowSink extends Writable {

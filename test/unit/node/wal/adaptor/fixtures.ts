@@ -2,7 +2,6 @@
  * Shared by the adaptor tests: a backend opener whose backends can be told to fail appends or
  * checkpoint saves, and that records which backends were closed; a test clock; helpers.
  */
-import { expect } from 'vitest';
 import type {
   BackendScanner,
   OpenBackendOptions,
@@ -22,9 +21,6 @@ import {
   type PChannelInfo,
   pchannelInfo,
   pchannelName,
-  StreamingError,
-  streamingCodeName,
-  type StreamingCode,
   vchannelName,
 } from '../../../../../shared/index.js';
 
@@ -147,26 +143,5 @@ export function insert(vchannel = V1, properties: Record<string, string> = {}, p
   return newUserMessage({ type: MessageType.Insert, vchannel, payload: Buffer.from(payload), properties });
 }
 
-/** Awaits `p`, expects a StreamingError of `code`, returns it. */
-export async function expectCode(p: Promise<unknown>, code: StreamingCode): Promise<StreamingError> {
-  const error = await p.then(
-    () => new Error('resolved, but a rejection was expected'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StreamingError);
-  expect(streamingCodeName((error as StreamingError).code)).toBe(streamingCodeName(code));
-  return error as StreamingError;
-}
-
-/** Calls `fn`, expects a synchronous StreamingError of `code`. */
-export function expectThrowsCode(fn: () => unknown, code: StreamingCode): StreamingError {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(StreamingError);
-  expect(streamingCodeName((error as StreamingError).code)).toBe(streamingCodeName(code));
-  return error as StreamingError;
-}
+/** StreamingError code assertions (shared with the other suites). */
+export { expectCode, expectThrowsCode } from '../../../../harness/expect-code.js';

@@ -3,7 +3,6 @@
  * and a small WAL built from the real pieces (memory backend, first time tick, ack manager,
  * write-ahead buffer, txn manager, lock + time tick interceptors, sync operator).
  */
-import { expect } from 'vitest';
 import { MemoryWalBackendOpener, type WalBackend } from '../../../../../node/wal/backend/index.js';
 import {
   appendFirstTimeTick,
@@ -17,7 +16,6 @@ import {
   type TxnManagerOptions,
 } from '../../../../../node/wal/interceptors/index.js';
 import { AckManager, WriteAheadBuffer } from '../../../../../node/wal/utility/index.js';
-import { StreamingError, streamingCodeName, type StreamingCode } from '../../../../../shared/errors/index.js';
 import {
   deliverAll,
   type ImmutableMessage,
@@ -85,29 +83,8 @@ export async function isSettled(promise: Promise<unknown>): Promise<boolean> {
 /** One macrotask turn. */
 export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Awaits `p`, expects a StreamingError of `code`, returns it. */
-export async function expectCode(p: Promise<unknown>, code: StreamingCode): Promise<StreamingError> {
-  const error = await p.then(
-    () => new Error('resolved, but a rejection was expected'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StreamingError);
-  expect(streamingCodeName((error as StreamingError).code)).toBe(streamingCodeName(code));
-  return error as StreamingError;
-}
-
-/** Calls `fn`, expects it to throw a StreamingError of `code`. */
-export function expectThrowsCode(fn: () => unknown, code: StreamingCode): StreamingError {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(StreamingError);
-  expect(streamingCodeName((error as StreamingError).code)).toBe(streamingCodeName(code));
-  return error as StreamingError;
-}
+/** StreamingError code assertions (shared with the other suites). */
+export { expectCode, expectThrowsCode } from '../../../../harness/expect-code.js';
 
 /** A wall clock the test moves by hand. */
 export class FakeClock {

@@ -1,20 +1,22 @@
 /**
- * The recv arm's view of a grpc-js server stream: one request at a time, pulled, abortable.
+ * The recv arm's view of a grpc-js server stream (the server side of a bidi call): one request at
+ * a time, pulled, abortable. Used by coord's discovery server and node's produce/consume handlers.
  *
  * Why not `for await (const req of call)`: when a Readable's async iterator finishes (end of
  * stream, `break`, or an `'error'` event) Node destroys the stream, and a destroyed grpc-js
- * server call never sends its status. Our handlers end a call by emitting `'error'`
- * (`failServerStream`) or by `end()` after the last frame, both of which need the call alive; and
- * a recv arm must also stop waiting when the WAL or the server goes away, which an iterator can
- * only do through `return()` (another destroy). So this reader only listens.
+ * server call never sends its status, so the client would hang. Our handlers end a call by
+ * emitting `'error'` (`failServerStream`) or by `end()` after the last frame, both of which need
+ * the call alive; and a recv arm must also stop waiting when its owner goes away (a WAL, the
+ * server), which an iterator can only do through `return()` (another destroy). So this reader
+ * only listens, and can be abandoned at any time.
  *
  * Flow control: the call is paused whenever a request is handed over, and resumed only while the
  * recv arm waits for the next one. grpc-js then stops pulling frames off HTTP/2 once its own small
- * object buffer is full, so a recv arm that stops reading (in-flight bound reached) pushes back on
- * the client through the HTTP/2 window.
+ * object buffer is full, so a recv arm that stops reading pushes back on the client through the
+ * HTTP/2 window; nothing is buffered here beyond what the call already emitted.
  */
 import type { Readable } from 'node:stream';
-import { abortReason } from '../../../shared/index.js';
+import { abortReason } from '../util/index.js';
 
 /** The part of a grpc-js server stream the reader uses (any object-mode Readable fits). */
 export type ReadableCall = Pick<Readable, 'on' | 'off' | 'pause' | 'resume'>;
