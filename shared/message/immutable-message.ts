@@ -49,6 +49,16 @@ export class ImmutableMessage extends Message {
   }
 
   /**
+   * @internal `source` as appended with `id`: shares its payload and (frozen) properties and takes
+   * over the fields it already decoded.
+   */
+  static appended(id: MessageId, source: Message): ImmutableMessage {
+    const message = new ImmutableMessage(id, source.payload, source.properties);
+    message.copyDecoded(source);
+    return message;
+  }
+
+  /**
    * Reads a decoded `common.ImmutableMessage`.
    *
    * @throws StreamingError INVAILD_ARGUMENT when the id is missing or not a RocksMQ-style id.

@@ -53,6 +53,29 @@ export abstract class Message {
   }
 
   /**
+   * @internal Takes over what `from` already decoded. `from` must have the same payload and
+   * properties as this message (a message re-wrapped with its id), so every cached field holds.
+   */
+  protected copyDecoded(from: Message): void {
+    this.#type = from.#type;
+    this.#timeTick = from.#timeTick;
+    this.#txn = from.#txn;
+    this.#broadcast = from.#broadcast;
+    this.#size = from.#size;
+  }
+
+  /**
+   * @internal Takes over what `from` decoded of the fields a WAL stamp leaves alone (`_t`, `_tx`,
+   * `_bh`): this message is `from` with only `_tt` (now `timeTick`), `_lc`, `_lcs` or `_wt` changed.
+   */
+  protected copyDecodedStamped(from: Message, timeTick: bigint): void {
+    this.#type = from.#type;
+    this.#timeTick = timeTick;
+    this.#txn = from.#txn;
+    this.#broadcast = from.#broadcast;
+  }
+
+  /**
    * The message type (`_t`). Absent reads as Unknown; a number this service does not know is
    * returned as is, so messages from newer Milvus versions pass through.
    */

@@ -25,6 +25,18 @@ export interface AppendStamp {
 
 const NO_KEYS: readonly string[] = Object.freeze([]);
 
+// The WAL stamps every message with the same term: its `_wt` text is encoded once per term.
+let stampedTerm: bigint | undefined;
+let stampedTermText = '';
+
+function walTermText(term: bigint): string {
+  if (term !== stampedTerm) {
+    stampedTermText = encodeInt64Property(PropertyKey.WalTerm, term);
+    stampedTerm = term;
+  }
+  return stampedTermText;
+}
+
 /** What {@link MutableMessage.fromProto} accepts: a decoded `messages.Message`, fields possibly absent. */
 export interface MessageProtoLike {
   payload?: Uint8Array | null;
@@ -68,7 +80,9 @@ export class MutableMessage extends Message {
 
   /** Sets (or replaces) the time tick `_tt`. */
   withTimeTick(timeTick: bigint): MutableMessage {
-    return this.#patch({ [PropertyKey.TimeTick]: encodeUint64Property(PropertyKey.TimeTick, timeTick) });
+    const stamped = this.#patch({ [PropertyKey.TimeTick]: encodeUint64Property(PropertyKey.TimeTick, timeTick) });
+    stamped.copyDecodedStamped(this, timeTick);
+    return stamped;
   }
 
   /** Sets the last confirmed id `_lc` and clears `_lcs`. */
@@ -87,8 +101,10 @@ export class MutableMessage extends Message {
       [PropertyKey.TimeTick]: encodeUint64Property(PropertyKey.TimeTick, stamp.timeTick),
       [PropertyKey.LastConfirmed]: stamp.lastConfirmed.marshal(),
     };
-    if (stamp.walTerm !== undefined) set[PropertyKey.WalTerm] = encodeInt64Property(PropertyKey.WalTerm, stamp.walTerm);
-    return this.#patch(set, hasProperty(this.properties, PropertyKey.LastConfirmedUseMessageId) ? [PropertyKey.LastConfirmedUseMessageId] : NO_KEYS);
+    if (stamp.walTerm !== undefined) set[PropertyKey.WalTerm] = walTermText(stamp.walTerm);
+    const stamped = this.#patch(set, hasProperty(this.properties, PropertyKey.LastConfirmedUseMessageId) ? [PropertyKey.LastConfirmedUseMessageId] : NO_KEYS);
+    stamped.copyDecodedStamped(this, stamp.timeTick);
+    return stamped;
   }
 
   /** Marks the last confirmed id as the message's own id (`_lcs`) and clears `_lc`. */
@@ -147,8 +163,8 @@ export class MutableMessage extends Message {
    * gave it (the id is not written into the properties).
    */
   intoImmutable(id: MessageId): ImmutableMessage {
-    // Properties are frozen, so the immutable message can share them.
-    return ImmutableMessage.fromOwned(id, this.payload, this.properties);
+    // Properties are frozen, so the immutable message can share them (and what was decoded of them).
+    return ImmutableMessage.appended(id, this);
   }
 
   /** The `messages.Message` envelope for a produce request. */

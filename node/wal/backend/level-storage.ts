@@ -46,6 +46,20 @@ export function recordKey(offset: bigint): Buffer {
   return key;
 }
 
+/** How many read iterators are kept open between reads (about one per catching-up scanner). */
+const MAX_CURSORS = 8;
+
+/** An open read iterator: a snapshot of the records below `end`, opened in truncation `epoch`. */
+interface Cursor {
+  readonly iterator: ReturnType<WalDb['iterator']>;
+  readonly end: bigint;
+  readonly epoch: number;
+}
+
+function closeQuietly(iterator: Cursor['iterator']): Promise<void> {
+  return iterator.close().catch(() => undefined);
+}
+
 /** Options of {@link LevelStorage.open}. */
 export interface LevelStorageOptions {
   /** LevelDB memtable size in bytes. */
@@ -59,6 +73,11 @@ export class LevelStorage implements StorageEngine<Buffer> {
   readonly #db: WalDb;
   // One key buffer reused for every put: the native batch copies key and value on `put`.
   readonly #scratchKey = Buffer.alloc(KEY_LENGTH);
+  /** Iterators kept open between reads, by the offset the next read of theirs starts at. */
+  readonly #cursors = new Map<bigint, Cursor>();
+  /** Bumped by every truncation: iterators opened before it are not kept. */
+  #epoch = 0;
+  #closing = false;
 
   private constructor(channel: string, location: string, db: WalDb) {
     this.#channel = channel;
@@ -126,21 +145,61 @@ export class LevelStorage implements StorageEngine<Buffer> {
   }
 
   async read(from: bigint, end: bigint, limit: number): Promise<ImmutableMessage[]> {
-    const iterator = this.#db.iterator({ gte: recordKey(from), lt: recordKey(end), limit, highWaterMarkBytes: READ_CHUNK_BYTES });
+    // A scanner reads chunk after chunk from where the last one stopped: continue that chunk's
+    // iterator (a snapshot bounded by the end it was opened with) instead of opening one per chunk.
+    let cursor = this.#cursors.get(from);
+    if (cursor !== undefined) this.#cursors.delete(from);
+    if (cursor === undefined || from >= cursor.end) {
+      if (cursor !== undefined) void closeQuietly(cursor.iterator);
+      const iterator = this.#db.iterator({ gte: recordKey(from), lt: recordKey(end), highWaterMarkBytes: READ_CHUNK_BYTES });
+      cursor = { iterator, end, epoch: this.#epoch };
+    }
+    let keep = false;
     try {
-      const entries = await iterator.nextv(limit);
+      const entries = await cursor.iterator.nextv(limit);
       const out = new Array<ImmutableMessage>(entries.length);
       for (let i = 0; i < entries.length; i++) {
         const [key, value] = entries[i] as [Buffer, Buffer];
         out[i] = this.#decode(key, value);
       }
+      const last = out[out.length - 1];
+      // Not kept past a truncation (its snapshot still holds the deleted records) or the close.
+      if (last !== undefined && cursor.epoch === this.#epoch && !this.#closing) {
+        const next = last.messageId.offset + 1n;
+        if (next < cursor.end) {
+          this.#keepCursor(next, cursor);
+          keep = true;
+        }
+      }
       return out;
     } finally {
-      await iterator.close();
+      if (!keep) await cursor.iterator.close();
     }
   }
 
+  /** Keeps `cursor` for a read from `next`, closing the oldest kept one beyond the limit. */
+  #keepCursor(next: bigint, cursor: Cursor): void {
+    const previous = this.#cursors.get(next);
+    if (previous !== undefined) void closeQuietly(previous.iterator);
+    this.#cursors.set(next, cursor);
+    if (this.#cursors.size > MAX_CURSORS) {
+      const [oldestKey, oldest] = this.#cursors.entries().next().value as [bigint, Cursor];
+      this.#cursors.delete(oldestKey);
+      void closeQuietly(oldest.iterator);
+    }
+  }
+
+  /** Closes every kept iterator: their snapshots must not outlive a truncation or the database. */
+  async #dropCursors(): Promise<void> {
+    const cursors = [...this.#cursors.values()];
+    this.#cursors.clear();
+    await Promise.all(cursors.map((c) => closeQuietly(c.iterator)));
+  }
+
   async deleteBelow(floor: bigint): Promise<void> {
+    // Kept iterators are snapshots that would still return the deleted records.
+    this.#epoch++;
+    await this.#dropCursors();
     for (;;) {
       const keys = await this.#db.keys({ gte: recordKey(0n), lt: recordKey(floor), limit: DELETE_CHUNK }).all();
       if (keys.length === 0) return;
@@ -155,8 +214,10 @@ export class LevelStorage implements StorageEngine<Buffer> {
     return this.#db.get(META_KEYS[key]);
   }
 
-  close(): Promise<void> {
-    return this.#db.close();
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#dropCursors();
+    await this.#db.close();
   }
 
   #decode(key: Buffer, value: Buffer): ImmutableMessage {

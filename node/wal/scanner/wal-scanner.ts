@@ -186,7 +186,10 @@ export class WalScannerAdaptor implements WalScanner {
       if (this.#source.writeAheadBuffer !== undefined) this.#requestPersistedTimeTick();
       for (;;) {
         const message = await this.#upstream.next();
-        for (const out of this.#pipeline.handle(message, this.#queue.size)) await this.#queue.push(out, { signal });
+        for (const out of this.#pipeline.handle(message, this.#queue.size)) {
+          // Room in the queue (the common case): no promise, no options object per message.
+          if (signal.aborted || !this.#queue.tryPush(out)) await this.#queue.push(out, { signal });
+        }
       }
     } catch (error) {
       // After close() or a failure the pump just stops; otherwise this error ends the scanner.

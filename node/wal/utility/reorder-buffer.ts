@@ -62,14 +62,20 @@ function before(a: ImmutableMessage, b: ImmutableMessage): boolean {
  * ```
  */
 export class ReorderByTimeTickBuffer {
+  // Messages arrive almost in order: those not below the last one of the sorted run are appended
+  // to it (O(1)), only the stragglers go to the heap; popping merges the two. `before` is a total
+  // order (ids are unique among buffered messages), so the release order is the same as one heap's.
   readonly #heap = new MinHeap<ImmutableMessage>(before);
-  readonly #ids = new Set<string>();
+  #run: ImmutableMessage[] = [];
+  #runHead = 0;
+  // Keyed by offset: the same identity as `messageId.marshal()` (its base-36 form), without the string.
+  readonly #ids = new Set<bigint>();
   /**
    * Ids released at exactly `lastPopTimeTick`. A copy of such a message still passes the
    * `< lastPopTimeTick` check, so it must be recognised as a duplicate here; ids released below
    * the watermark need no memory because the violation check already drops their copies.
    */
-  readonly #releasedAtWatermark = new Set<string>();
+  readonly #releasedAtWatermark = new Set<bigint>();
   readonly #maxMessages: number;
   readonly #maxBytes: number;
   #lastPopTimeTick = 0n;
@@ -82,7 +88,7 @@ export class ReorderByTimeTickBuffer {
 
   /** Number of buffered messages. */
   get length(): number {
-    return this.#heap.size;
+    return this.#heap.size + this.#run.length - this.#runHead;
   }
 
   /** Estimated bytes of the buffered messages. */
@@ -97,7 +103,7 @@ export class ReorderByTimeTickBuffer {
 
   /** True when a configured bound is reached; see the class contract for how to use it. */
   get full(): boolean {
-    return this.#heap.size >= this.#maxMessages || this.#bytes >= this.#maxBytes;
+    return this.length >= this.#maxMessages || this.#bytes >= this.#maxBytes;
   }
 
   /** Buffers `message` unless it violates the watermark or is a duplicate (then it is dropped). */
@@ -109,11 +115,13 @@ export class ReorderByTimeTickBuffer {
         `message ${message.messageId} has time tick ${tt}, below the last popped time tick ${this.#lastPopTimeTick}`,
       );
     }
-    const id = message.messageId.marshal();
+    const id = message.messageId.offset;
     if (this.#ids.has(id) || this.#releasedAtWatermark.has(id)) {
       return reject('duplicate', `message ${message.messageId} is duplicated`);
     }
-    this.#heap.push(message);
+    const run = this.#run;
+    if (run.length === this.#runHead || !before(message, run[run.length - 1] as ImmutableMessage)) run.push(message);
+    else this.#heap.push(message);
     this.#ids.add(id);
     this.#bytes += message.estimateSize();
     return ACCEPTED;
@@ -126,13 +134,33 @@ export class ReorderByTimeTickBuffer {
       this.#releasedAtWatermark.clear();
     }
     const out: ImmutableMessage[] = [];
-    for (let top = this.#heap.peek(); top !== undefined && top.timeTick <= timeTick; top = this.#heap.peek()) {
-      this.#heap.pop();
-      const id = top.messageId.marshal();
+    const heap = this.#heap;
+    const run = this.#run;
+    for (;;) {
+      const fromRun = this.#runHead < run.length ? (run[this.#runHead] as ImmutableMessage) : undefined;
+      const fromHeap = heap.peek();
+      let top: ImmutableMessage;
+      if (fromHeap !== undefined && (fromRun === undefined || before(fromHeap, fromRun))) {
+        if (fromHeap.timeTick > timeTick) break;
+        heap.pop();
+        top = fromHeap;
+      } else {
+        if (fromRun === undefined || fromRun.timeTick > timeTick) break;
+        this.#runHead++;
+        top = fromRun;
+      }
+      const id = top.messageId.offset;
       this.#ids.delete(id);
       this.#bytes -= top.estimateSize();
       if (top.timeTick === this.#lastPopTimeTick) this.#releasedAtWatermark.add(id);
       out.push(top);
+    }
+    if (this.#runHead === run.length) {
+      run.length = 0;
+      this.#runHead = 0;
+    } else if (this.#runHead >= 1024 && this.#runHead * 2 >= run.length) {
+      this.#run = run.slice(this.#runHead);
+      this.#runHead = 0;
     }
     return out;
   }

@@ -147,9 +147,14 @@ export class TimeTickInterceptor implements Interceptor {
     return id;
   }
 
-  async #allocate(message: MutableMessage, signal: AbortSignal | undefined): Promise<Acker> {
+  #allocate(message: MutableMessage, signal: AbortSignal | undefined): Promise<Acker> {
+    // The common case without a barrier returns the ack manager's promise as is (no extra frame).
     const barrier = message.barrierTimeTick;
     if (barrier === undefined) return this.#acks.allocate({ signal });
+    return this.#allocateAfterBarrier(barrier, signal);
+  }
+
+  async #allocateAfterBarrier(barrier: bigint, signal: AbortSignal | undefined): Promise<Acker> {
     await this.#operator.advancePast(barrier, signal);
     return this.#acks.allocateWithBarrier(barrier, { signal });
   }
