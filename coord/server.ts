@@ -31,13 +31,14 @@ import {
   shutdownGrpcServer,
   throwIfAborted,
 } from '../shared/index.js';
-import type { BackoffOptions, Config, Logger, Metrics } from '../shared/index.js';
+import type { BackoffOptions, Config, Logger, Metrics, OpenedMetaStore } from '../shared/index.js';
+import { openMetaStore } from '../shared/index.js';
 import type { ActiveEpochComponents, ActiveEpochTuning } from './active-epoch.js';
 import { CoordinatorElection, type ElectionState } from './election/index.js';
 import { EpochDriver } from './epoch-driver.js';
 import type { CoordinatorRole } from './service/index.js';
 import { CoordinatorServiceRouter, buildStandbyTable } from './server-router.js';
-import { type CoordMetaStoreSpec, type OpenedCoordMetaStore, openCoordMetaStore } from './server-resources.js';
+import type { CoordMetaStoreSpec } from './server-resources.js';
 
 /** Default wait for running calls on close before they are cancelled. */
 export const DEFAULT_COORD_SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -85,7 +86,7 @@ export class CoordinatorServer {
   readonly #log: Logger;
   readonly #life = new Lifecycle({ name: 'coordinator server', onClose: () => this.#teardown() });
   #startStep: Promise<void> | undefined;
-  #meta: OpenedCoordMetaStore | undefined;
+  #meta: OpenedMetaStore | undefined;
   #grpc: grpc.Server | undefined;
   #router: CoordinatorServiceRouter | undefined;
   #election: CoordinatorElection | undefined;
@@ -149,7 +150,7 @@ export class CoordinatorServer {
   async #doStart(): Promise<void> {
     const { config } = this;
     const signal = this.#life.signal;
-    this.#meta = await openCoordMetaStore(this.#o.metaStore ?? { kind: 'etcd' }, config);
+    this.#meta = await openMetaStore(this.#o.metaStore ?? { kind: 'etcd' }, config.etcd);
     throwIfAborted(signal);
     this.#router = new CoordinatorServiceRouter(buildStandbyTable(() => this.#election?.leader, () => this.#standbyRole(), this.#root));
     this.#grpc = new grpc.Server();

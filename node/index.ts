@@ -10,7 +10,6 @@ export {
   createDefaultWalProvider,
   createNodeTso,
   embeddedMetaDir,
-  type MetaStoreSpec,
   type NodeWalContext,
   type NodeWalProvider,
 } from './server-resources.js';

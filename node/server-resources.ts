@@ -3,16 +3,12 @@
  * its WAL openers and the address it advertises. Kept apart from the composition root so each
  * choice is documented once.
  */
-import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import {
   type Config,
-  EtcdMetaKV,
-  LevelMetaKV,
   LocalTsoAllocator,
   type Logger,
-  type MetaKV,
   type TsoAllocator,
   raceAbort,
 } from '../shared/index.js';
@@ -21,36 +17,10 @@ import type { WalOpener as ManagedWalOpener } from './wal-manager/index.js';
 import { RemoteTsoAllocator } from './tso/index.js';
 
 /**
- * Where the node keeps its session:
- * - `etcd`: the cluster's etcd (`config.etcd`), the normal case;
- * - `embedded`: a LevelDB meta store in `dir` (a node run alone, without etcd: nobody else can
- *   discover it, but the process behaves the same);
- * - `injected`: a store the caller owns (standalone mode shares the coordinator's); not closed by the node.
+ * Where the node keeps its session is a shared `MetaStoreSpec`: `etcd` (the normal case),
+ * `embedded` (a node run alone; see {@link embeddedMetaDir}) or `injected` (standalone shares the
+ * coordinator's store; the node does not close it).
  */
-export type MetaStoreSpec =
-  | { readonly kind: 'etcd' }
-  | { readonly kind: 'embedded'; readonly dir: string }
-  | { readonly kind: 'injected'; readonly kv: MetaKV };
-
-/** A meta store and whether the node owns (closes) it. */
-export interface OpenedMetaStore {
-  readonly kv: MetaKV;
-  readonly owned: boolean;
-}
-
-/** Opens the meta store of `spec`. */
-export async function openMetaStore(spec: MetaStoreSpec, config: Config): Promise<OpenedMetaStore> {
-  switch (spec.kind) {
-    case 'injected':
-      return { kv: spec.kv, owned: false };
-    case 'embedded':
-      mkdirSync(spec.dir, { recursive: true });
-      return { kv: await LevelMetaKV.open(spec.dir), owned: true };
-    case 'etcd':
-      return { kv: new EtcdMetaKV({ endpoints: config.etcd.endpoints, requestTimeoutMs: config.etcd.requestTimeoutMs }), owned: true };
-  }
-}
-
 /** The embedded meta store's directory for a node run without etcd: `<node.dataRoot>/meta`, beside `<dataRoot>/wal/`. */
 export function embeddedMetaDir(config: Config): string {
   return join(config.node.dataRoot, 'meta');

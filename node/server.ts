@@ -20,7 +20,9 @@ import {
   type Config,
   Deferred,
   type Logger,
+  type MetaStoreSpec,
   type Metrics,
+  type OpenedMetaStore,
   Registry,
   STREAMING_NODE_ROLE,
   StreamingError,
@@ -28,6 +30,7 @@ import {
   bindGrpcServer,
   createMetrics,
   noopLogger,
+  openMetaStore,
   shutdownGrpcServer,
   throwIfAborted,
 } from '../shared/index.js';
@@ -45,15 +48,12 @@ import { NodeSession, type SessionLossPolicy } from './session/index.js';
 import type { Wal } from './wal/index.js';
 import { WalManager, type WalOpener } from './wal-manager/index.js';
 import {
-  type MetaStoreSpec,
   type NodeTso,
   type NodeWalProvider,
-  type OpenedMetaStore,
   abortableTso,
   advertisedAddress,
   createDefaultWalProvider,
   createNodeTso,
-  openMetaStore,
 } from './server-resources.js';
 
 /** What extra services are built with. */
@@ -211,7 +211,7 @@ export class NodeServer {
 
   async #doStart(): Promise<NodeServerInfo> {
     const { node, etcd, session } = this.config;
-    this.#meta = await openMetaStore(this.#opts.metaStore ?? { kind: 'etcd' }, this.config);
+    this.#meta = await openMetaStore(this.#opts.metaStore ?? { kind: 'etcd' }, this.config.etcd);
     throwIfAborted(this.#stop.signal);
     const grpcPort = await bindGrpcServer(this.#grpc, node.host, node.port, "the node's gRPC server");
     throwIfAborted(this.#stop.signal);

@@ -14,8 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type MetaStoreSpec, type SessionLossPolicy, embeddedMetaDir, runNode } from '../../node/index.js';
-import { type Config, type ConfigOverrides, configEnvName, loadConfig } from '../../shared/index.js';
+import { type SessionLossPolicy, embeddedMetaDir, runNode } from '../../node/index.js';
+import { type Config, type ConfigOverrides, type MetaStoreSpec, configEnvName, loadConfig } from '../../shared/index.js';
 
 /** Flags of `walctl node` as commander parses them (all text; loadConfig parses numbers). */
 export interface NodeCommandFlags {

@@ -31,3 +31,4 @@ export {
 export { listAndWatch, type ListAndWatchItem, type ListAndWatchOptions } from './list-and-watch.js';
 export { MAX_TXN_OPS } from './validate-txn.js';
 export { prefixEnd } from './key-range.js';
+export { openMetaStore, type MetaStoreSpec, type OpenedMetaStore } from './open-meta-store.js';
