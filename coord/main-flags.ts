@@ -2,8 +2,7 @@
  * The coordinator's command-line flags as config overrides, and the choice of meta store
  * (`main.ts` parses them with commander).
  */
-import { readFileSync } from 'node:fs';
-import { configEnvName } from '../shared/index.js';
+import { etcdEndpointsConfigured, splitList } from '../shared/index.js';
 import type { Config, ConfigOverrides } from '../shared/index.js';
 import { type CoordMetaStoreSpec, embeddedCoordMetaDir } from './server-resources.js';
 
@@ -50,20 +49,6 @@ export function coordOverrides(flags: CoordFlags): ConfigOverrides {
  * so "configured" is decided from the sources, as `walctl node` does.
  */
 export function coordMetaStoreFor(flags: CoordFlags, config: Config, env: NodeJS.ProcessEnv): CoordMetaStoreSpec {
-  const fromEnv = env[configEnvName('etcd.endpoints')] !== undefined;
-  const configured = flags.etcd !== undefined || fromEnv || (flags.config !== undefined && fileSetsEtcdEndpoints(flags.config));
+  const configured = etcdEndpointsConfigured({ flag: flags.etcd, file: flags.config, env });
   return configured ? { kind: 'etcd' } : { kind: 'embedded', dir: embeddedCoordMetaDir(config) };
-}
-
-function fileSetsEtcdEndpoints(file: string): boolean {
-  // loadConfig already read and validated the file; this only asks whether the key is there.
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { etcd?: { endpoints?: unknown } };
-  return parsed.etcd?.endpoints !== undefined;
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }

@@ -12,10 +12,9 @@
  * `--coord` (config `coord.advertise`) names the coordinator whose TSO the node uses; without it
  * the node allocates timestamps from its own clock, which is only correct for a lone node.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type SessionLossPolicy, embeddedMetaDir, runNode } from '../../node/index.js';
-import { type Config, type ConfigOverrides, type MetaStoreSpec, configEnvName, loadConfig } from '../../shared/index.js';
+import { type Config, type ConfigOverrides, type MetaStoreSpec, etcdEndpointsConfigured, loadConfig, splitList } from '../../shared/index.js';
 
 /** Flags of `walctl node` as commander parses them (all text; loadConfig parses numbers). */
 export interface NodeCommandFlags {
@@ -78,25 +77,11 @@ export function nodeOverrides(flags: NodeCommandFlags): ConfigOverrides {
 
 /** etcd when endpoints were configured by any source, else the embedded store (see the file comment). */
 export function metaStoreFor(flags: NodeCommandFlags, config: Config, env: NodeJS.ProcessEnv): MetaStoreSpec {
-  const fromEnv = env[configEnvName('etcd.endpoints')] !== undefined;
-  const configured = flags.etcd !== undefined || fromEnv || (flags.config !== undefined && fileSetsEtcdEndpoints(flags.config));
+  const configured = etcdEndpointsConfigured({ flag: flags.etcd, file: flags.config, env });
   return configured ? { kind: 'etcd' } : { kind: 'embedded', dir: embeddedMetaDir(config) };
-}
-
-function fileSetsEtcdEndpoints(file: string): boolean {
-  // loadConfig already read and validated the file; this only asks whether the key is there.
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { etcd?: { endpoints?: unknown } };
-  return parsed.etcd?.endpoints !== undefined;
 }
 
 function sessionLossPolicy(value: string | undefined): SessionLossPolicy {
   if (value === undefined || value === 'reregister' || value === 'exit') return value ?? 'reregister';
   throw new TypeError(`--on-session-lost must be reregister or exit, got ${JSON.stringify(value)}`);
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }

@@ -4,3 +4,4 @@ export { loadConfig, configEnvVariables } from './load-config.js';
 export type { LoadConfigOptions } from './load-config.js';
 export { validateConfig } from './validate-config.js';
 export type { ConfigSourceOf } from './validate-config.js';
+export { etcdEndpointsConfigured, splitList } from './config-sources.js';
