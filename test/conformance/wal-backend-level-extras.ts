@@ -1,9 +1,9 @@
 /**
  * LevelDB-only checks: everything survives a new opener (a restart), the `sync` option reaches
- * LevelDB, the on-disk layout is Milvus's RocksMQ one, a second holder of a directory is refused,
+ * LevelDB, the on-disk layout is blocks of Milvus RocksMQ values (an older layout is refused), a second holder of a directory is refused,
  * corruption is reported, and the storage read path works with the tail cache disabled.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -35,6 +35,32 @@ function levelOpener(options: Partial<ConstructorParameters<typeof LevelWalBacke
   const opener = new LevelWalBackendOpener({ ...options, dataRoot });
   openers.push(opener);
   return opener;
+}
+
+/** Opens the raw database of a closed pchannel, runs `edit`, closes it again. */
+async function mkdirDb(dir: string, edit: (db: RawDb) => Promise<unknown>): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const db = await rawDb(dir);
+  try {
+    await edit(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The records of a stored block (format in node/wal/backend/record-block.ts), parsed independently. */
+function splitBlock(value: Buffer): Buffer[] {
+  expect(value[0]).toBe(1);
+  const count = value.readUInt32BE(1);
+  const records: Buffer[] = [];
+  let at = 5 + 4 * count;
+  for (let i = 0; i < count; i++) {
+    const length = value.readUInt32BE(5 + 4 * i);
+    records.push(value.subarray(at, at + length));
+    at += length;
+  }
+  expect(at).toBe(value.length);
+  return records;
 }
 
 async function rawDb(dir: string): Promise<RawDb> {
@@ -93,25 +119,58 @@ export function levelOnlyTests(ctx: () => SuiteContext): void {
     expect(syncs.at(-1)).toBe(true);
   });
 
-  it('stores records as Milvus RocksMQ values under 8-byte big-endian offsets', async () => {
+  it('stores each batch as one block keyed by its last offset, each record a Milvus RocksMQ value', async () => {
     const opener = levelOpener();
     const name = channelName('layout');
     const wal = await openAt(opener, name, 7n);
     const ids = [await wal.append(message('x', { k: 'v' })), await wal.append(message('y'))];
+    // Issued together: one group-commit batch, so one block.
+    const together = await Promise.all(['p', 'q', 'r'].map((tag) => wal.append(message(tag))));
     await opener.close();
     const db = await rawDb(opener.directoryOf(name));
     try {
-      const records = await db.iterator({ gte: Buffer.from([0x72]), lt: Buffer.from([0x73]) }).all();
-      expect(records.map(([k]) => k.toString('hex'))).toEqual(ids.map((id) => `72${id.toBytes().toString('hex')}`));
-      const [, value] = records[0]!;
-      expect(value.subarray(0, RMQ_MAGIC.length).equals(RMQ_MAGIC)).toBe(true);
-      const layout = decodeProto<{ payload: Buffer; properties: Record<string, string> }>('milvus.proto.messages.RMQMessageLayout', value.subarray(RMQ_MAGIC.length));
-      expect(Buffer.from(layout.payload).toString()).toBe('payload-x');
-      expect(layout.properties).toEqual({ id: 'x', const: 'c', k: 'v' });
+      const blocks = await db.iterator({ gte: Buffer.from([0x62]), lt: Buffer.from([0x63]) }).all();
+      expect(blocks.map(([k]) => k.toString('hex'))).toEqual([ids[0]!, ids[1]!, together[2]!].map((id) => `62${id.toBytes().toString('hex')}`));
+      const decoded = blocks.map(([, value]) => splitBlock(value));
+      expect(decoded.map((records) => records.length)).toEqual([1, 1, 3]);
+      const layouts = decoded.flat().map((record) => {
+        expect(record.subarray(0, RMQ_MAGIC.length).equals(RMQ_MAGIC)).toBe(true);
+        return decodeProto<{ payload: Buffer; properties: Record<string, string> }>('milvus.proto.messages.RMQMessageLayout', record.subarray(RMQ_MAGIC.length));
+      });
+      expect(layouts.map((l) => Buffer.from(l.payload).toString())).toEqual(['payload-x', 'payload-y', 'payload-p', 'payload-q', 'payload-r']);
+      expect(layouts[0]!.properties).toEqual({ id: 'x', const: 'c', k: 'v' });
       expect((await db.get(Buffer.from('mterm')))?.readBigInt64BE(0)).toBe(7n);
     } finally {
       await db.close();
     }
+  });
+
+  it('refuses a pchannel directory written in the one-value-per-record layout', async () => {
+    const opener = levelOpener();
+    const name = channelName('legacy');
+    await mkdirDb(opener.directoryOf(name), async (db) => {
+      await db.put(Buffer.concat([Buffer.from([0x72]), Buffer.alloc(8)]), Buffer.from('old'));
+    });
+    await expectStreamingError(openAt(opener, name, 1n), StreamingCode.UNRECOVERABLE, 'older on-disk layout');
+  });
+
+  it('truncates inside a block: nothing below the floor is read, before or after a restart', async () => {
+    const opener = levelOpener({ tailCacheMessages: 0 });
+    const name = channelName('midblock');
+    const wal = await openAt(opener, name, 1n);
+    const written = await Promise.all(Array.from({ length: 10 }, (_, i) => wal.append(message(`m${i}`))));
+    await wal.truncate(written[4]!);
+    const all = wal.read({ name: 'all', deliverPolicy: deliverAll() });
+    expect((await take(all, 5)).map((m) => m.messageId.toString())).toEqual(written.slice(5).map((id) => id.toString()));
+    await expectStreamingError(
+      take(wal.read({ name: 'below', deliverPolicy: deliverStartFrom(written[2]!) }), 1),
+      StreamingCode.UNRECOVERABLE,
+      written[5]!.toString(),
+    );
+    await opener.close();
+    const reopened = await openAt(levelOpener({ dataRoot: opener.dataRoot, tailCacheMessages: 0 }), name, 2n);
+    const again = reopened.read({ name: 'again', deliverPolicy: deliverAll() });
+    expect((await take(again, 5)).map((m) => m.messageId.toString())).toEqual(written.slice(5).map((id) => id.toString()));
   });
 
   it('refuses a second holder of a pchannel directory in the same process', async () => {
@@ -128,12 +187,29 @@ export function levelOnlyTests(ctx: () => SuiteContext): void {
     const wal = await openAt(opener, name, 1n);
     const ids = [await wal.append(message('a')), await wal.append(message('b'))];
     await opener.close();
-    const db = await rawDb(opener.directoryOf(name));
-    await db.put(Buffer.concat([Buffer.from([0x72]), ids[1]!.toBytes()]), Buffer.from('garbage'));
-    await db.close();
+    // A well-formed block whose record is not a RocksMQ value.
+    const garbage = Buffer.from('garbage');
+    const block = Buffer.alloc(9 + garbage.length);
+    block[0] = 1;
+    block.writeUInt32BE(1, 1);
+    block.writeUInt32BE(garbage.length, 5);
+    garbage.copy(block, 9);
+    await mkdirDb(opener.directoryOf(name), (db) => db.put(Buffer.concat([Buffer.from([0x62]), ids[1]!.toBytes()]), block));
     const reopened = await openAt(levelOpener({ dataRoot: opener.dataRoot }), name, 2n, 'ro');
     const scanner = reopened.read({ name: 'all', deliverPolicy: deliverAll() });
     await expectStreamingError(take(scanner, 2), StreamingCode.UNRECOVERABLE, `record ${ids[1]!.toString()}`, 'corrupt');
+  });
+
+  it('reports a corrupt block as UNRECOVERABLE naming the offset it ends at', async () => {
+    const opener = levelOpener({ tailCacheMessages: 0 });
+    const name = channelName('corrupt-block');
+    const wal = await openAt(opener, name, 1n);
+    const ids = [await wal.append(message('a')), await wal.append(message('b'))];
+    await opener.close();
+    await mkdirDb(opener.directoryOf(name), (db) => db.put(Buffer.concat([Buffer.from([0x62]), ids[1]!.toBytes()]), Buffer.from('garbage')));
+    const reopened = await openAt(levelOpener({ dataRoot: opener.dataRoot }), name, 2n, 'ro');
+    const scanner = reopened.read({ name: 'all', deliverPolicy: deliverAll() });
+    await expectStreamingError(take(scanner, 2), StreamingCode.UNRECOVERABLE, `block ending at record ${ids[1]!.toString()}`, 'corrupt');
   });
 
   it('reads from storage in chunks when the tail cache is disabled, and switches to tailing', async () => {

@@ -2,9 +2,14 @@
  * LevelDB storage of one pchannel (one database per pchannel directory).
  *
  * Key layout, one prefix byte per kind so meta keys never mix with records:
- * - `'r'` + 8-byte big-endian offset → the record in Milvus RocksMQ form (`rmq-layout.ts`);
+ * - `'b'` + 8-byte big-endian offset of its last record → a block of consecutive records, each in
+ *   Milvus RocksMQ form (`record-block.ts`, `rmq-layout.ts`); one group-commit batch becomes one
+ *   block (or a few, when large), because LevelDB's cost is per entry;
  * - `'m'` + name → meta: `term` (int64 BE, highest read-write term), `floor` (uint64 BE, first
- *   retained offset; persisted before truncated records are deleted), `checkpoint` (opaque bytes).
+ *   retained offset; persisted before truncated blocks are deleted), `checkpoint` (opaque bytes).
+ *
+ * Truncation deletes whole blocks below the floor; records below it in the block that straddles
+ * the floor stay on disk but are never read (readers start at or above the floor).
  *
  * Appends are written with the chained batch form (`db.batch()` → `put` → `write`), several times
  * faster than the array form here (peers-and-limits.md §6).
@@ -13,35 +18,40 @@ import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import { ImmutableMessage, MessageId, type MutableMessage } from '../../../shared/message/index.js';
 import { lockHeldError, storageError } from './backend-errors.js';
+import { encodeBlocks, RecordBlock } from './record-block.js';
 import { decodeRmqLayout, encodeRmqLayout } from './rmq-layout.js';
 import { type EngineBatch, FIRST_OFFSET, type MetaKey, type StorageEngine, type StoredState } from './storage-engine.js';
 import { StreamingError } from '../../../shared/errors/index.js';
 
 type WalDb = Level<Buffer, Buffer>;
 
-const RECORD_PREFIX = 0x72; // 'r'
+const BLOCK_PREFIX = 0x62; // 'b'
+/** Records of the first release, one value per record: refused with a clear error, not misread. */
+const LEGACY_RECORD_PREFIX = 0x72; // 'r'
 const META_PREFIX = 0x6d; // 'm'
 const KEY_LENGTH = 9;
-/** Just past every record key. */
-const RECORDS_END = Buffer.from([RECORD_PREFIX + 1]);
+/** Just past every block key. */
+const BLOCKS_END = Buffer.from([BLOCK_PREFIX + 1]);
 const META_KEYS: Readonly<Record<MetaKey, Buffer>> = {
   term: metaKey('term'),
   floor: metaKey('floor'),
   checkpoint: metaKey('checkpoint'),
 };
-/** Records deleted per batch when truncating: keeps each write small. */
-const DELETE_CHUNK = 1000;
-/** Bytes one storage read returns at most (LevelDB's own default is 16 KiB, far too small here). */
-const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Blocks deleted per batch when truncating: keeps each write small. */
+const DELETE_CHUNK = 256;
+/** Blocks one storage read fetches at most (about 1 MiB at the block target size). */
+const BLOCKS_PER_READ = 4;
+/** Bytes one storage read fetches at most (LevelDB's own default is 16 KiB, far too small here). */
+const READ_CHUNK_BYTES = 2 * 1024 * 1024;
 
 function metaKey(name: string): Buffer {
   return Buffer.concat([Buffer.from([META_PREFIX]), Buffer.from(name, 'ascii')]);
 }
 
-/** The key of the record at `offset`. */
-export function recordKey(offset: bigint): Buffer {
+/** The key of the block whose last record is at `offset`. */
+export function blockKey(offset: bigint): Buffer {
   const key = Buffer.allocUnsafe(KEY_LENGTH);
-  key[0] = RECORD_PREFIX;
+  key[0] = BLOCK_PREFIX;
   key.writeBigUInt64BE(offset, 1);
   return key;
 }
@@ -49,11 +59,17 @@ export function recordKey(offset: bigint): Buffer {
 /** How many read iterators are kept open between reads (about one per catching-up scanner). */
 const MAX_CURSORS = 8;
 
-/** An open read iterator: a snapshot of the records below `end`, opened in truncation `epoch`. */
+/**
+ * An open read iterator: a snapshot of the blocks below `end`, opened in truncation `epoch`, with
+ * the block being read and the blocks fetched after it.
+ */
 interface Cursor {
   readonly iterator: ReturnType<WalDb['iterator']>;
   readonly end: bigint;
   readonly epoch: number;
+  block: RecordBlock | undefined;
+  fetched: [Buffer, Buffer][];
+  fetchedAt: number;
 }
 
 function closeQuietly(iterator: Cursor['iterator']): Promise<void> {
@@ -107,19 +123,28 @@ export class LevelStorage implements StorageEngine<Buffer> {
   }
 
   async load(): Promise<StoredState> {
+    await this.#refuseLegacyLayout();
     const termBytes = await this.#db.get(META_KEYS.term);
     const floorBytes = await this.#db.get(META_KEYS.floor);
     const floor = floorBytes === undefined ? FIRST_OFFSET : floorBytes.readBigUInt64BE(0);
-    const last = await this.#db.keys({ gte: recordKey(0n), lt: RECORDS_END, reverse: true, limit: 1 }).all();
+    const last = await this.#db.keys({ gte: blockKey(0n), lt: BLOCKS_END, reverse: true, limit: 1 }).all();
     const lastKey = last[0];
     const afterLast = lastKey === undefined ? FIRST_OFFSET : lastKey.readBigUInt64BE(1) + 1n;
-    // A truncation interrupted by a crash leaves records below the floor: finish it.
+    // A truncation interrupted by a crash leaves blocks below the floor: finish it.
     await this.deleteBelow(floor);
     return {
       term: termBytes === undefined ? undefined : termBytes.readBigInt64BE(0),
       floor,
       end: afterLast > floor ? afterLast : floor,
     };
+  }
+
+  /** Data of the one-value-per-record layout would read as an empty log: say so instead. */
+  async #refuseLegacyLayout(): Promise<void> {
+    const legacy = await this.#db.keys({ gte: Buffer.from([LEGACY_RECORD_PREFIX]), lt: Buffer.from([LEGACY_RECORD_PREFIX + 1]), limit: 1 }).all();
+    if (legacy.length > 0) {
+      throw StreamingError.unrecoverable(`pchannel ${this.#channel}: ${this.location} holds records in an older on-disk layout (one value per record); this version stores record blocks and cannot read it`);
+    }
   }
 
   prepare(message: MutableMessage): Buffer {
@@ -133,12 +158,10 @@ export class LevelStorage implements StorageEngine<Buffer> {
   async write(batch: EngineBatch<Buffer>): Promise<void> {
     const chained = this.#db.batch();
     const key = this.#scratchKey;
-    key[0] = RECORD_PREFIX;
-    let offset = batch.firstOffset;
-    for (const record of batch.records) {
-      key.writeBigUInt64BE(offset, 1);
-      chained.put(key, record);
-      offset++;
+    key[0] = BLOCK_PREFIX;
+    for (const block of encodeBlocks(batch.firstOffset, batch.records)) {
+      key.writeBigUInt64BE(block.lastOffset, 1);
+      chained.put(key, block.value);
     }
     for (const [name, value] of batch.meta) chained.put(META_KEYS[name], value);
     await chained.write({ sync: batch.sync });
@@ -151,17 +174,14 @@ export class LevelStorage implements StorageEngine<Buffer> {
     if (cursor !== undefined) this.#cursors.delete(from);
     if (cursor === undefined || from >= cursor.end) {
       if (cursor !== undefined) void closeQuietly(cursor.iterator);
-      const iterator = this.#db.iterator({ gte: recordKey(from), lt: recordKey(end), highWaterMarkBytes: READ_CHUNK_BYTES });
-      cursor = { iterator, end, epoch: this.#epoch };
+      // Keys are last offsets: the first block at or after `from` holds `from`; blocks keyed below
+      // `end` hold only records below it (`end` is always a batch boundary).
+      const iterator = this.#db.iterator({ gte: blockKey(from), lt: blockKey(end), highWaterMarkBytes: READ_CHUNK_BYTES });
+      cursor = { iterator, end, epoch: this.#epoch, block: undefined, fetched: [], fetchedAt: 0 };
     }
     let keep = false;
     try {
-      const entries = await cursor.iterator.nextv(limit);
-      const out = new Array<ImmutableMessage>(entries.length);
-      for (let i = 0; i < entries.length; i++) {
-        const [key, value] = entries[i] as [Buffer, Buffer];
-        out[i] = this.#decode(key, value);
-      }
+      const out = await this.#take(cursor, from, limit);
       const last = out[out.length - 1];
       // Not kept past a truncation (its snapshot still holds the deleted records) or the close.
       if (last !== undefined && cursor.epoch === this.#epoch && !this.#closing) {
@@ -175,6 +195,38 @@ export class LevelStorage implements StorageEngine<Buffer> {
     } finally {
       if (!keep) await cursor.iterator.close();
     }
+  }
+
+  /**
+   * Up to `limit` messages from the cursor, starting at `from`. Fetches more blocks only when
+   * nothing was taken yet, so a read costs at most one trip to LevelDB.
+   */
+  async #take(cursor: Cursor, from: bigint, limit: number): Promise<ImmutableMessage[]> {
+    const out: ImmutableMessage[] = [];
+    while (out.length < limit) {
+      let block = cursor.block;
+      if (block === undefined || block.remaining === 0) {
+        if (cursor.fetchedAt >= cursor.fetched.length) {
+          if (out.length > 0) break;
+          cursor.fetched = (await cursor.iterator.nextv(BLOCKS_PER_READ)) as [Buffer, Buffer][];
+          cursor.fetchedAt = 0;
+          if (cursor.fetched.length === 0) break;
+        }
+        const [key, value] = cursor.fetched[cursor.fetchedAt] as [Buffer, Buffer];
+        cursor.fetched[cursor.fetchedAt++] = EMPTY_ENTRY;
+        block = this.#parseBlock(key, value);
+        // Only the block a fresh iterator lands on can start below `from`.
+        block.skipTo(from);
+        cursor.block = block;
+      }
+      while (out.length < limit) {
+        const offset = block.nextOffset;
+        const record = block.next();
+        if (record === undefined) break;
+        out.push(this.#decode(offset, record));
+      }
+    }
+    return out;
   }
 
   /** Keeps `cursor` for a read from `next`, closing the oldest kept one beyond the limit. */
@@ -197,11 +249,12 @@ export class LevelStorage implements StorageEngine<Buffer> {
   }
 
   async deleteBelow(floor: bigint): Promise<void> {
-    // Kept iterators are snapshots that would still return the deleted records.
+    // Kept iterators are snapshots that would still return the deleted blocks.
     this.#epoch++;
     await this.#dropCursors();
     for (;;) {
-      const keys = await this.#db.keys({ gte: recordKey(0n), lt: recordKey(floor), limit: DELETE_CHUNK }).all();
+      // Blocks whose last record is below the floor; the block straddling it stays.
+      const keys = await this.#db.keys({ gte: blockKey(0n), lt: blockKey(floor), limit: DELETE_CHUNK }).all();
       if (keys.length === 0) return;
       const chained = this.#db.batch();
       for (const key of keys) chained.del(key);
@@ -220,10 +273,18 @@ export class LevelStorage implements StorageEngine<Buffer> {
     await this.#db.close();
   }
 
-  #decode(key: Buffer, value: Buffer): ImmutableMessage {
-    const offset = key.readBigUInt64BE(1);
+  #parseBlock(key: Buffer, value: Buffer): RecordBlock {
+    const lastOffset = key.readBigUInt64BE(1);
     try {
-      const { payload, properties } = decodeRmqLayout(value);
+      return new RecordBlock(lastOffset, value);
+    } catch (error) {
+      throw StreamingError.unrecoverable(`pchannel ${this.#channel}: the block ending at record ${lastOffset} in ${this.location} is corrupt`, error);
+    }
+  }
+
+  #decode(offset: bigint, record: Buffer): ImmutableMessage {
+    try {
+      const { payload, properties } = decodeRmqLayout(record);
       // The decoded properties are a fresh object nobody else holds: freezing it in place is what
       // `create` would do after copying it, minus the copy (a third of the scan cost per message).
       return ImmutableMessage.fromOwned(MessageId.of(offset), payload, Object.freeze(properties));
@@ -232,6 +293,9 @@ export class LevelStorage implements StorageEngine<Buffer> {
     }
   }
 }
+
+/** Replaces a consumed fetched entry so the cursor does not keep its block alive. */
+const EMPTY_ENTRY: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)];
 
 /**
  * LevelDB reports a held lock only through its status text (`IO error: lock …: Resource
