@@ -12,7 +12,7 @@ export {
 export type { ActiveEpochComponents, ActiveEpochTuning } from './active-epoch.js';
 export { DEFAULT_EPOCH_RETRY_BACKOFF } from './epoch-driver.js';
 export { embeddedCoordMetaDir, type CoordMetaStoreSpec } from './server-resources.js';
-export { coordinatorReadyLine, runCoordinator, runCoordinatorMain, type RunCoordinatorMainOptions, type RunCoordinatorOptions } from './main.js';
+export { coordinatorReadyFields, runCoordinator, runCoordinatorMain, type RunCoordinatorMainOptions, type RunCoordinatorOptions } from './main.js';
 export { coordMetaStoreFor, coordOverrides, type CoordFlags } from './main-flags.js';
 export {
   CoordinatorElection,

@@ -21,7 +21,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { StreamingError, asStreamingError, createRootLogger, loadConfig } from '../shared/index.js';
+import { StreamingError, createRootLogger, describeError, loadConfig, runUntilSignal } from '../shared/index.js';
 import type { Config, RootLogger } from '../shared/index.js';
 import { coordMetaStoreFor, coordOverrides, type CoordFlags } from './main-flags.js';
 import { CoordinatorServer, type CoordinatorServerInfo, type CoordinatorServerOptions } from './server.js';
@@ -38,59 +38,25 @@ export interface RunCoordinatorOptions extends Omit<CoordinatorServerOptions, 'l
   readonly signals?: readonly NodeJS.Signals[];
 }
 
-/** The ready line (one JSON object and a newline). */
-export function coordinatorReadyLine(info: CoordinatorServerInfo): string {
-  const line = { msg: 'ready', role: 'streamingcoord', grpcPort: info.grpcPort, serverId: Number(info.serverId), active: info.active, address: info.address };
-  return `${JSON.stringify(line)}\n`;
+/** The ready line's fields (`active: false` = a standby). */
+export function coordinatorReadyFields(info: CoordinatorServerInfo): Record<string, unknown> {
+  return { role: 'streamingcoord', grpcPort: info.grpcPort, serverId: Number(info.serverId), active: info.active, address: info.address };
 }
 
 /** Runs a coordinator until a signal stops it; resolves with the exit code. */
-export async function runCoordinator(options: RunCoordinatorOptions): Promise<number> {
-  const { config, signals = ['SIGTERM', 'SIGINT'], stdout = process.stdout } = options;
+export function runCoordinator(options: RunCoordinatorOptions): Promise<number> {
+  const { config } = options;
   const logger = options.logger ?? createRootLogger({ service: 'streamingcoord', level: config.log.level });
   const server = new CoordinatorServer({ ...options, logger });
-  let signalled: NodeJS.Signals | undefined;
-  let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
-  const stopRequested = new Promise<void>((resolve) => {
-    onSignal = (signal) => {
-      if (signalled !== undefined) {
-        logger.error({ signal }, 'second signal while stopping; exiting now');
-        logger.flush();
-        process.exit(1);
-      }
-      signalled = signal;
-      logger.info({ signal }, 'signal received; stopping');
-      resolve();
-    };
+  return runUntilSignal({
+    name: 'streaming coordinator',
+    // Only signals stop a coordinator: a lost session makes it a standby again, not an exit.
+    service: { start: () => server.start(), close: () => server.close() },
+    ready: coordinatorReadyFields,
+    logger,
+    ...(options.stdout === undefined ? {} : { stdout: options.stdout }),
+    ...(options.signals === undefined ? {} : { signals: options.signals }),
   });
-  for (const s of signals) process.on(s, onSignal as (signal: NodeJS.Signals) => void);
-  let code = 0;
-  try {
-    const starting = server.start();
-    // A signal may win the race; the start then fails with ON_SHUTDOWN, which nobody awaits.
-    starting.catch(() => undefined);
-    const info = await Promise.race([starting, stopRequested.then(() => undefined)]);
-    if (info !== undefined) {
-      stdout.write(coordinatorReadyLine(info));
-      await stopRequested;
-    }
-  } catch (error) {
-    // A start interrupted by a signal is a clean stop; anything else is a failure.
-    if (signalled === undefined || !asStreamingError(error).isOnShutdown()) {
-      logger.error({ err: describe(error) }, 'coordinator failed to start');
-      code = 1;
-    }
-  }
-  try {
-    await server.close();
-  } catch (error) {
-    logger.error({ err: describe(error) }, 'coordinator shutdown failed');
-    code = 1;
-  }
-  for (const s of signals) process.off(s, onSignal as (signal: NodeJS.Signals) => void);
-  logger.info({ code }, 'streaming coordinator exiting');
-  logger.flush();
-  return code;
 }
 
 /** The flags (see the module comment); `commander` parses them. */
@@ -147,7 +113,7 @@ export async function runCoordinatorMain(argv: readonly string[], options: RunCo
     config = loadConfig({ ...(flags.config === undefined ? {} : { file: flags.config }), env, overrides: coordOverrides(flags) });
   } catch (error) {
     const logger = createRootLogger({ service: 'streamingcoord', env });
-    logger.error({ err: describe(error) }, 'invalid configuration');
+    logger.error({ err: describeError(error) }, 'invalid configuration');
     logger.flush();
     return error instanceof StreamingError && error.isInvalidArgument() ? 2 : 1;
   }
@@ -160,12 +126,6 @@ export async function runCoordinatorMain(argv: readonly string[], options: RunCo
     ...(registry === undefined ? {} : { registry }),
     ...(tuning === undefined ? {} : { tuning }),
   });
-}
-
-function describe(error: unknown): string {
-  if (error instanceof AggregateError) return `${error.message}: ${error.errors.map(describe).join('; ')}`;
-  if (error instanceof StreamingError) return error.toString();
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** True when this module is the process's entry script (`node --import tsx coord/main.ts`). */

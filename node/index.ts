@@ -3,7 +3,7 @@
  * ({@link runNode}, used by `walctl node`), and what embedders (standalone mode, tests) plug in.
  */
 export { NodeServer, type NodeServerInfo, type NodeServerOptions, type NodeServiceContext, type NodeServiceFactory } from './server.js';
-export { runNode, readyLine, type RunNodeOptions } from './main.js';
+export { nodeReadyFields, runNode, type RunNodeOptions } from './main.js';
 export {
   abortableTso,
   advertisedAddress,

@@ -13,3 +13,4 @@ export * from './config/index.js';
 export * from './log/index.js';
 export * from './metrics/index.js';
 export * from './util/index.js';
+export * from './process/index.js';

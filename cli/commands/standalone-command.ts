@@ -12,9 +12,20 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CoordinatorServer } from '../../coord/index.js';
-import { NodeServer, type NodeServiceFactory } from '../../node/index.js';
-import { LevelMetaKV, createRootLogger, loadConfig, type ConfigOverrides } from '../../shared/index.js';
+import { CoordinatorServer, type CoordinatorServerInfo } from '../../coord/index.js';
+import { NodeServer, type NodeServerInfo, type NodeServiceFactory } from '../../node/index.js';
+import {
+  type Config,
+  type ConfigOverrides,
+  Deferred,
+  LevelMetaKV,
+  type ProcessService,
+  type RootLogger,
+  StreamingError,
+  createRootLogger,
+  loadConfig,
+  runUntilSignal,
+} from '../../shared/index.js';
 
 export interface StandaloneFlags {
   readonly data?: string;
@@ -66,43 +77,97 @@ export async function runStandalone(flags: StandaloneFlags, services: Standalone
     return 2;
   }
   const logger = createRootLogger({ service: 'standalone', level: config.log.level });
-  mkdirSync(join(dataDir, 'meta'), { recursive: true });
-  const kv = await LevelMetaKV.open(join(dataDir, 'meta'));
-  const coord = new CoordinatorServer({ config, metaStore: { kind: 'injected', kv }, logger: logger.child({ role: 'coord' }) });
-  let node: NodeServer | undefined;
-  let code = 0;
-  const stop = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+  const standalone = new Standalone(dataDir, config, services, logger);
+  return runUntilSignal({
+    name: 'standalone',
+    service: standalone,
+    ready: (info) => ({
+      role: 'standalone',
+      grpcPort: info.coord.grpcPort,
+      nodeGrpcPort: info.node.grpcPort,
+      coordAddress: info.coord.address,
+      nodeAddress: info.node.address,
+      nodeServerId: Number(info.node.serverId),
+      dataDir,
+    }),
+    logger,
   });
-  try {
+}
+
+/** Ports and ids of both servers. */
+interface StandaloneInfo {
+  readonly coord: CoordinatorServerInfo;
+  readonly node: NodeServerInfo;
+}
+
+/**
+ * The meta store, the coordinator and the node as one service: started in that order, closed in
+ * the reverse one (every step runs even if an earlier one failed).
+ */
+class Standalone implements ProcessService<StandaloneInfo> {
+  readonly #dataDir: string;
+  readonly #config: Config;
+  readonly #services: StandaloneServices;
+  readonly #logger: RootLogger;
+  #kv: LevelMetaKV | undefined;
+  #coord: CoordinatorServer | undefined;
+  #node: NodeServer | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #nodeStarted = new Deferred<NodeServer>();
+
+  constructor(dataDir: string, config: Config, services: StandaloneServices, logger: RootLogger) {
+    this.#dataDir = dataDir;
+    this.#config = config;
+    this.#services = services;
+    this.#logger = logger;
+  }
+
+  async start(): Promise<StandaloneInfo> {
+    mkdirSync(join(this.#dataDir, 'meta'), { recursive: true });
+    const kv = await LevelMetaKV.open(join(this.#dataDir, 'meta'));
+    this.#kv = kv;
+    this.#throwIfClosing();
+    const coord = new CoordinatorServer({ config: this.#config, metaStore: { kind: 'injected', kv }, logger: this.#logger.child({ role: 'coord' }) });
+    this.#coord = coord;
     const coordInfo = await coord.start();
-    node = new NodeServer({
-      config,
+    this.#throwIfClosing();
+    const node = new NodeServer({
+      config: this.#config,
       metaStore: { kind: 'injected', kv },
       coordAddress: () => coordInfo.address,
-      services,
-      logger: logger.child({ role: 'node' }),
+      services: this.#services,
+      logger: this.#logger.child({ role: 'node' }),
     });
+    this.#node = node;
     const nodeInfo = await node.start();
-    process.stdout.write(
-      `${JSON.stringify({ msg: 'ready', role: 'standalone', grpcPort: coordInfo.grpcPort, nodeGrpcPort: nodeInfo.grpcPort, coordAddress: coordInfo.address, nodeAddress: nodeInfo.address, nodeServerId: Number(nodeInfo.serverId), dataDir })}\n`,
-    );
-    const signal = await stop;
-    logger.info({ signal }, 'signal received; stopping');
-  } catch (error) {
-    logger.error({ err: (error as Error).message }, 'standalone failed');
-    code = 1;
+    this.#nodeStarted.resolve(node);
+    return { coord: coordInfo, node: nodeInfo };
   }
-  const steps = await Promise.allSettled([node?.close() ?? Promise.resolve()]);
-  const coordStep = await Promise.allSettled([coord.close()]);
-  const kvStep = await Promise.allSettled([kv.close()]);
-  for (const r of [...steps, ...coordStep, ...kvStep]) {
-    if (r.status === 'rejected') {
-      logger.error({ err: (r.reason as Error).message }, 'shutdown step failed');
-      code = 1;
+
+  /** Resolves when the node stopped on its own. */
+  async closed(): Promise<unknown> {
+    const node = await this.#nodeStarted.promise;
+    return node.closed();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const failures: unknown[] = [];
+    for (const step of [() => this.#node?.close(), () => this.#coord?.close(), () => this.#kv?.close()]) {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
     }
+    if (failures.length > 0) throw new AggregateError(failures, `standalone: ${failures.length} close step(s) failed`);
   }
-  logger.flush();
-  return code;
+
+  #throwIfClosing(): void {
+    if (this.#closing !== undefined) throw StreamingError.onShutdown('standalone is stopping');
+  }
 }
