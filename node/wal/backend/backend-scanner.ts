@@ -9,7 +9,8 @@
  *
  * Backpressure: a read asks for at most the free room in the buffer, and the next read starts only
  * when the consumer has drained the buffer to half, so at most `readAhead` messages are ever held,
- * however far ahead the writer runs.
+ * however far ahead the writer runs. A consumer takes either one message (`next()`) or the whole
+ * buffer at once (`takeBuffered()`, which empties it and so starts the refill at once).
  *
  * A position below the retained range is an UNRECOVERABLE error naming the earliest available id,
  * checked before each read and again after it (a truncation may race the read): never a silent skip.
@@ -102,6 +103,16 @@ export class StoreScanner implements BackendScanner {
   next(): Promise<IteratorResult<ImmutableMessage, undefined>> {
     if (this.#state === 'open' && this.#buffer.length > 0) return Promise.resolve(this.#take());
     return this.#nextSlow();
+  }
+
+  /** Everything read ahead, or undefined; see {@link BackendScanner.takeBuffered}. */
+  takeBuffered(): ImmutableMessage[] | undefined {
+    if (this.#state !== 'open' || this.#buffer.length === 0) return undefined;
+    const chunk = this.#buffer.drain();
+    // The buffer is empty now (below the low-water mark): refill while the caller works on the
+    // chunk. From memory this completes synchronously, before this call returns.
+    this.#startFetch();
+    return chunk;
   }
 
   close(): Promise<void> {

@@ -137,6 +137,16 @@ export interface BackendScanner extends AsyncIterable<ImmutableMessage> {
   readonly name: string;
   /** Messages read ahead and not yet delivered; never above the read-ahead size. */
   readonly bufferedCount: number;
+  /**
+   * Takes every message read ahead so far, in order, without waiting: the synchronous fast path
+   * of iteration, so a reader pays one `await` per chunk instead of one per message. Mixes freely
+   * with `next()` (both consume the same buffer). Taking frees read-ahead room, so the scanner
+   * reads ahead again (never holding more than the read-ahead size itself).
+   *
+   * Returns undefined when nothing can be taken without waiting (nothing buffered, the scanner
+   * ended, or a decorator that must see each message): `next()` then waits or reports the end.
+   */
+  takeBuffered(): ImmutableMessage[] | undefined;
   /** Stops the scanner; a pending or later `next()` returns done. Idempotent. */
   close(): Promise<void>;
   /** Resolves when the scanner ended: undefined after `close()`, else the error that ended it. */

@@ -13,7 +13,7 @@ import {
 } from '../../../shared/message/index.js';
 import { abortableSleep, abortReason, Backoff } from '../../../shared/util/index.js';
 import type { BackendScanner } from '../backend/index.js';
-import { isEvictedError, type WriteAheadBufferReader } from '../utility/index.js';
+import { isEvictedError, type WriteAheadBuffer, type WriteAheadBufferReader } from '../utility/index.js';
 import { isRetriableBackendError, type ModeScanner, type ModeScannerContext, type ScanStep } from './mode-scanner.js';
 
 /**
@@ -61,28 +61,12 @@ export class CatchupScanner implements ModeScanner {
 
   async next(): Promise<ScanStep> {
     for (;;) {
-      const iterator = await this.#open();
-      let result: IteratorResult<ImmutableMessage>;
-      try {
-        result = await iterator.next();
-      } catch (error) {
-        await this.#recover(error, 'read');
-        continue;
-      }
-      if (result.done === true) {
-        // Only our close() ends a backend scanner quietly; anything else is a hiccup to retry.
-        await this.#recover(StreamingError.inner(`backend scanner of ${this.#ctx.name} ended`), 'read');
-        continue;
-      }
-      const message = result.value;
-      this.#lastReadId = message.messageId;
+      const chunk = this.#takeBuffered() ?? (await this.#readOne());
+      if (chunk === undefined) continue;
+      this.#lastReadId = (chunk[chunk.length - 1] as ImmutableMessage).messageId;
       this.#backoff.reset();
-      if (!message.hasTimeTick) {
-        this.#ctx.logger.warn({ messageId: message.messageId.toString() }, 'message without time tick skipped');
-        continue;
-      }
-      if (message.timeTick <= this.#exclusiveStartTimeTick) continue;
-      return this.#step(message);
+      const step = this.#step(chunk);
+      if (step !== undefined) return step;
     }
   }
 
@@ -93,20 +77,62 @@ export class CatchupScanner implements ModeScanner {
     await scanner?.close();
   }
 
-  /** Forwards `message`; on a TimeTick also switches to tailing if the buffer can take over. */
-  #step(message: ImmutableMessage): ScanStep {
-    const buffer = this.#ctx.writeAheadBuffer;
-    if (buffer === undefined || message.messageType !== MessageType.TimeTick) return { message };
-    let reader: WriteAheadBufferReader;
+  /** The backend's read-ahead, taken without waiting; undefined when there is none. */
+  #takeBuffered(): ImmutableMessage[] | undefined {
+    const chunk = this.#scanner?.takeBuffered();
+    return chunk !== undefined && chunk.length > 0 ? chunk : undefined;
+  }
+
+  /**
+   * Waits for one message (opening the backend scanner if needed) and takes what was read ahead
+   * with it. Undefined after a recovered hiccup.
+   */
+  async #readOne(): Promise<ImmutableMessage[] | undefined> {
+    const iterator = this.#iterator ?? (await this.#open());
+    let result: IteratorResult<ImmutableMessage>;
     try {
-      reader = buffer.readFromExclusiveTimeTick(message.timeTick);
+      result = await iterator.next();
     } catch (error) {
-      // Evicted: the buffer no longer holds what follows T, keep reading the backend. Anything
-      // else (the buffer closed with the WAL) ends the scanner.
-      if (isEvictedError(error)) return { message };
-      throw error;
+      await this.#recover(error, 'read');
+      return undefined;
     }
-    return { message, switchTo: this.#ctx.toTailing(reader, message) };
+    if (result.done === true) {
+      // Only our close() ends a backend scanner quietly; anything else is a hiccup to retry.
+      await this.#recover(StreamingError.inner(`backend scanner of ${this.#ctx.name} ended`), 'read');
+      return undefined;
+    }
+    const chunk = this.#scanner?.takeBuffered();
+    if (chunk === undefined) return [result.value];
+    chunk.unshift(result.value);
+    return chunk;
+  }
+
+  /**
+   * What `chunk` forwards: messages with a time tick above the exclusive start, up to and
+   * including a TimeTick on which the write-ahead buffer takes over (the rest of the chunk is
+   * then dropped: the buffer holds everything after that tick). Undefined when nothing is left.
+   */
+  #step(chunk: ImmutableMessage[]): ScanStep | undefined {
+    const buffer = this.#ctx.writeAheadBuffer;
+    const exclusiveStart = this.#exclusiveStartTimeTick;
+    // Copied lazily: in the common case every message passes and the chunk is forwarded as is.
+    let kept: ImmutableMessage[] | undefined;
+    for (let i = 0; i < chunk.length; i++) {
+      const message = chunk[i] as ImmutableMessage;
+      if (!message.hasTimeTick || message.timeTick <= exclusiveStart) {
+        if (!message.hasTimeTick) this.#ctx.logger.warn({ messageId: message.messageId.toString() }, 'message without time tick skipped');
+        kept ??= chunk.slice(0, i);
+        continue;
+      }
+      kept?.push(message);
+      if (buffer === undefined || message.messageType !== MessageType.TimeTick) continue;
+      const reader = tailingReader(buffer, message.timeTick);
+      if (reader !== undefined) {
+        return { messages: kept ?? chunk.slice(0, i + 1), switchTo: this.#ctx.toTailing(reader, message) };
+      }
+    }
+    const messages = kept ?? chunk;
+    return messages.length > 0 ? { messages } : undefined;
   }
 
   /** The current iterator, opening the backend scanner (with retries) when there is none. */
@@ -140,6 +166,25 @@ export class CatchupScanner implements ModeScanner {
     const delayMs = this.#backoff.next();
     logger.warn({ err: error, operation, delayMs, lastReadId: this.#lastReadId?.toString() }, 'backend scan failed, retrying after backoff');
     await abortableSleep(delayMs, signal);
+  }
+}
+
+/**
+ * A reader of the buffer continuing after TimeTick `timeTick`, or undefined when the buffer no
+ * longer holds what follows it (keep reading the backend). Anything else (the buffer closed with
+ * the WAL) ends the scanner.
+ */
+function tailingReader(buffer: WriteAheadBuffer, timeTick: bigint): WriteAheadBufferReader | undefined {
+  // While far behind, nearly every tick is older than the buffer: answer that without building
+  // (and throwing) an EvictedError per tick. The buffer's last entry is never evicted, so a tick
+  // below the earliest one is also below the last one, which is exactly when the buffer throws.
+  const earliest = buffer.earliestTimeTick;
+  if (earliest !== undefined && timeTick < earliest) return undefined;
+  try {
+    return buffer.readFromExclusiveTimeTick(timeTick);
+  } catch (error) {
+    if (isEvictedError(error)) return undefined;
+    throw error;
   }
 }
 

@@ -14,12 +14,15 @@ import { isEvictedError, type WriteAheadBuffer, type WriteAheadBufferReader } fr
 export type ScannerMode = 'catchup' | 'tailing';
 
 /**
- * One result of {@link ModeScanner.next}: a message, a replacement scanner, or both (a catch-up
- * scanner forwards the TimeTick it switched on, then hands over).
+ * One result of {@link ModeScanner.next}: a chunk of messages (in order), a replacement scanner,
+ * or both (a catch-up scanner forwards everything up to the TimeTick it switched on, then hands
+ * over). Chunks let the stages above work through many messages per `await`.
  */
-export type ScanStep =
-  | { readonly message: ImmutableMessage; readonly switchTo?: ModeScanner }
-  | { readonly message?: undefined; readonly switchTo: ModeScanner };
+export interface ScanStep {
+  /** May be empty only together with `switchTo`. */
+  readonly messages: readonly ImmutableMessage[];
+  readonly switchTo?: ModeScanner;
+}
 
 /** A scanner in one mode. Used by one caller at a time. */
 export interface ModeScanner {
@@ -27,8 +30,9 @@ export interface ModeScanner {
   /** Messages read ahead from the backend and not yet returned (0 when tailing). */
   readonly bufferedCount: number;
   /**
-   * The next step. Rejects with a StreamingError that ends the whole scanner, or with the abort
-   * reason once the context's signal aborted.
+   * The next step: whatever is available now, waiting only when nothing is. A chunk holds at
+   * most the read-ahead size. Rejects with a StreamingError that ends the whole scanner, or with
+   * the abort reason once the context's signal aborted.
    */
   next(): Promise<ScanStep>;
   /** Releases what the scanner holds (the backend scanner). Idempotent. */

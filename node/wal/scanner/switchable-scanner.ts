@@ -32,8 +32,8 @@ export interface SwitchCounts {
 }
 
 /**
- * Yields the WAL's raw messages: every message at or after the deliver policy's position (in
- * backend id order while catching up, in time tick order while tailing), time ticks included.
+ * Yields the WAL's raw messages in chunks: every message at or after the deliver policy's position
+ * (in backend id order while catching up, in time tick order while tailing), time ticks included.
  *
  * It may yield a data message twice around a catch-up → tailing switch: a message with a tick
  * above the switching TimeTick T can sit before T in the WAL (its append raced T's) and is then
@@ -86,14 +86,15 @@ export class SwitchableScanner {
   }
 
   /**
-   * The next raw message; waits for one. Rejects with the StreamingError that ended the scanner,
-   * or with the signal's reason after it aborted.
+   * The next raw messages, in order: all that is available now (at most the read-ahead size),
+   * waiting only when there is none. Rejects with the StreamingError that ended the scanner, or
+   * with the signal's reason after it aborted.
    */
-  async next(): Promise<ImmutableMessage> {
+  async next(): Promise<readonly ImmutableMessage[]> {
     for (;;) {
       const step = await this.#current.next();
       if (step.switchTo !== undefined) await this.#switchTo(step.switchTo);
-      if (step.message !== undefined) return step.message;
+      if (step.messages.length > 0) return step.messages;
     }
   }
 

@@ -35,20 +35,41 @@ export class TailingScanner implements ModeScanner {
   }
 
   async next(): Promise<ScanStep> {
-    let message: ImmutableMessage;
+    const messages: ImmutableMessage[] = [];
     try {
-      message = await this.#reader.next({ signal: this.#ctx.signal });
+      this.#drain(messages);
+      if (messages.length === 0) {
+        messages.push(await this.#reader.next({ signal: this.#ctx.signal }));
+        // A wake-up means a whole sync batch (its messages and its TimeTick) arrived: take it all.
+        this.#drain(messages);
+      }
     } catch (error) {
       if (!isEvictedError(error)) throw error;
-      const last = this.#lastConsumed;
-      this.#ctx.logger.info(
-        { timeTick: last.timeTick.toString(), messageId: last.messageId.toString(), lastConfirmed: last.lastConfirmedMessageId.toString() },
-        'write-ahead buffer evicted the tail of a slow scanner, falling back to catch-up',
-      );
-      return { switchTo: this.#ctx.toCatchup(deliverStartFrom(last.lastConfirmedMessageId), last.timeTick) };
+      // Whatever this call read before the eviction was not forwarded: the catch-up scanner
+      // reads it again (its ticks are above the last consumed one).
+      return { messages: [], switchTo: this.#fallBack() };
     }
-    this.#lastConsumed = message;
-    return { message };
+    this.#lastConsumed = messages[messages.length - 1] as ImmutableMessage;
+    return { messages };
+  }
+
+  /** Appends what the reader has now, at most the read-ahead size in all. */
+  #drain(messages: ImmutableMessage[]): void {
+    const limit = this.#ctx.readAheadBufferSize;
+    while (messages.length < limit) {
+      const message = this.#reader.tryNext();
+      if (message === undefined) return;
+      messages.push(message);
+    }
+  }
+
+  #fallBack(): ModeScanner {
+    const last = this.#lastConsumed;
+    this.#ctx.logger.info(
+      { timeTick: last.timeTick.toString(), messageId: last.messageId.toString(), lastConfirmed: last.lastConfirmedMessageId.toString() },
+      'write-ahead buffer evicted the tail of a slow scanner, falling back to catch-up',
+    );
+    return this.#ctx.toCatchup(deliverStartFrom(last.lastConfirmedMessageId), last.timeTick);
   }
 
   /** Holds nothing: the reader is only a cursor. */

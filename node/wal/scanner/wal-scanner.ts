@@ -9,18 +9,21 @@
  *                                               ├─ switchable scanner ─ pump ─ pipeline ─ pending queue (≤ 16) ─ for await
  *   write-ahead buffer reader (a cursor only) ──┘
  *
- * One pump loop pulls the upstream only while the pending queue has room: a push into a full
- * queue waits for the consumer, and the pump does not read further meanwhile. So a slow consumer
- * holds at most the queue, the backend read-ahead, and what the reorder and txn buffers keep
- * between two time ticks (they are never bounded themselves: Milvus PR #34122 showed that
- * refusing input there can stall the scanner forever).
+ * The upstream hands over chunks (what is buffered now, at most the read-ahead size), so the pump
+ * pays one `await` per chunk rather than per message. It pushes while the pending queue has room;
+ * when the queue is full it waits for the consumer to take half of it, and reads nothing further
+ * meanwhile (the rest of its chunk waits with it). So a slow consumer holds at most the queue, one
+ * chunk, the backend read-ahead, and what the reorder and txn buffers keep between two time ticks
+ * (they are never bounded themselves: Milvus PR #34122 showed that refusing input there can stall
+ * the scanner forever).
  */
 import { asStreamingError, StreamingError } from '../../../shared/errors/index.js';
 import { type Logger, noopLogger } from '../../../shared/log/index.js';
-import { AsyncQueue, type BackoffOptions, Deferred, Lifecycle } from '../../../shared/util/index.js';
+import { type BackoffOptions, Deferred, Lifecycle } from '../../../shared/util/index.js';
 import type { WalReadOptions, WalScanner } from '../wal.js';
 import type { ScannedMessage } from '../utility/index.js';
 import { DEFAULT_SCANNER_BACKOFF, type ScannerMode } from './mode-scanner.js';
+import { PendingQueue } from './pending-queue.js';
 import { ScanPipeline, type ScanPipelineStats } from './scan-pipeline.js';
 import type { ScannerSource } from './scanner-source.js';
 import { SwitchableScanner } from './switchable-scanner.js';
@@ -87,7 +90,7 @@ export class WalScannerAdaptor implements WalScanner {
   readonly #source: ScannerSource;
   readonly #logger: Logger;
   readonly #life: Lifecycle;
-  readonly #queue: AsyncQueue<ScannedMessage>;
+  readonly #queue: PendingQueue<ScannedMessage>;
   readonly #pipeline: ScanPipeline;
   readonly #upstream: SwitchableScanner;
   readonly #ended = new Deferred<StreamingError | undefined>();
@@ -103,8 +106,8 @@ export class WalScannerAdaptor implements WalScanner {
     this.#pipeline = new ScanPipeline({ vchannel: options.vchannel, filters: options.filters, logger: this.#logger });
     const readAhead = tuning.readAheadBufferSize ?? DEFAULT_SCANNER_READ_AHEAD;
     if (!Number.isSafeInteger(readAhead) || readAhead < 1) throw new RangeError(`readAheadBufferSize must be an integer >= 1, got ${readAhead}`);
-    // AsyncQueue checks the capacity (RangeError).
-    this.#queue = new AsyncQueue<ScannedMessage>({ capacity: tuning.pendingThreshold ?? DEFAULT_PENDING_THRESHOLD });
+    // PendingQueue checks the capacity (RangeError).
+    this.#queue = new PendingQueue<ScannedMessage>(tuning.pendingThreshold ?? DEFAULT_PENDING_THRESHOLD);
     this.#life = new Lifecycle({ name: `wal scanner ${this.name}`, onClose: () => this.#upstream.close() });
     this.#life.markRunning();
     this.#upstream = new SwitchableScanner({
@@ -142,7 +145,7 @@ export class WalScannerAdaptor implements WalScanner {
 
   [Symbol.asyncIterator](): AsyncIterator<ScannedMessage, undefined> {
     return {
-      next: () => this.next(),
+      next: () => this.#queue.next(),
       return: async () => {
         await this.close();
         return DONE;
@@ -151,21 +154,15 @@ export class WalScannerAdaptor implements WalScanner {
   }
 
   /** The next message, waiting for one; see the class comment for how iteration ends. */
-  async next(): Promise<IteratorResult<ScannedMessage, undefined>> {
-    if (this.#state === 'closed') return DONE;
-    try {
-      return await this.#queue.next();
-    } catch (error) {
-      // close() fails the queue to wake a waiting next(); that is an ordinary end.
-      if (this.#closedByUser()) return DONE;
-      throw error;
-    }
+  next(): Promise<IteratorResult<ScannedMessage, undefined>> {
+    return this.#queue.next();
   }
 
   close(): Promise<void> {
     if (this.#state === 'running') {
       this.#state = 'closed';
-      this.#queue.fail(StreamingError.onShutdown(`wal scanner ${this.name} is closed`));
+      // Ends iteration with done, also for a next() already waiting.
+      this.#queue.close();
     }
     return this.#stop();
   }
@@ -174,26 +171,28 @@ export class WalScannerAdaptor implements WalScanner {
     return this.#ended.promise;
   }
 
-  /** A method, not an inline check, so the compiler does not keep a narrowing across an await. */
-  #closedByUser(): boolean {
-    return this.#state === 'closed';
-  }
-
   /** Pulls the upstream through the pipeline into the queue until the scanner ends. Never rejects. */
   async #pump(): Promise<void> {
-    const signal = this.#life.signal;
+    const queue = this.#queue;
+    const pipeline = this.#pipeline;
     try {
       if (this.#source.writeAheadBuffer !== undefined) this.#requestPersistedTimeTick();
       for (;;) {
-        const message = await this.#upstream.next();
-        for (const out of this.#pipeline.handle(message, this.#queue.size)) {
-          // Room in the queue (the common case): no promise, no options object per message.
-          if (signal.aborted || !this.#queue.tryPush(out)) await this.#queue.push(out, { signal });
+        const chunk = await this.#upstream.next();
+        for (const message of chunk) {
+          for (const out of pipeline.handle(message, queue.size)) {
+            // Room in the queue (the common case) costs no promise. An ended queue (close() or
+            // a failure) refuses everything: the pump just stops.
+            while (!queue.offer(out)) {
+              if (queue.ended) return;
+              await queue.room();
+            }
+          }
         }
       }
     } catch (error) {
       // After close() or a failure the pump just stops; otherwise this error ends the scanner.
-      if (!signal.aborted) this.#fail(asStreamingError(error));
+      if (!this.#life.signal.aborted) this.#fail(asStreamingError(error));
     }
   }
 

@@ -68,8 +68,16 @@ export class ReorderByTimeTickBuffer {
   readonly #heap = new MinHeap<ImmutableMessage>(before);
   #run: ImmutableMessage[] = [];
   #runHead = 0;
-  // Keyed by offset: the same identity as `messageId.marshal()` (its base-36 form), without the string.
-  readonly #ids = new Set<bigint>();
+  /**
+   * Duplicate detection without a set operation per message: a message whose id is above every
+   * id ever accepted (`#maxId`) cannot be a copy, and that is every message while catching up
+   * (the backend yields ids in increasing order). Only an id at or below `#maxId` needs the ids
+   * of the buffered messages; that index is built on demand (O(buffered), once) and kept until the
+   * buffer empties, so each message is indexed at most once.
+   * Keyed by offset: the same identity as `messageId.marshal()` (its base-36 form), without the string.
+   */
+  #maxId = -1n;
+  #ids: Set<bigint> | undefined;
   /**
    * Ids released at exactly `lastPopTimeTick`. A copy of such a message still passes the
    * `< lastPopTimeTick` check, so it must be recognised as a duplicate here; ids released below
@@ -78,12 +86,18 @@ export class ReorderByTimeTickBuffer {
   readonly #releasedAtWatermark = new Set<bigint>();
   readonly #maxMessages: number;
   readonly #maxBytes: number;
+  /**
+   * Only a byte bound needs a running total; without one `bytes` is summed when asked (stats),
+   * sparing every message an `estimateSize()` (a walk over its properties when read from storage).
+   */
+  readonly #trackBytes: boolean;
   #lastPopTimeTick = 0n;
   #bytes = 0;
 
   constructor(options: ReorderBufferOptions = {}) {
     this.#maxMessages = positiveLimit(options.maxMessages, 'maxMessages');
     this.#maxBytes = positiveLimit(options.maxBytes, 'maxBytes');
+    this.#trackBytes = this.#maxBytes !== Number.POSITIVE_INFINITY;
   }
 
   /** Number of buffered messages. */
@@ -91,9 +105,13 @@ export class ReorderByTimeTickBuffer {
     return this.#heap.size + this.#run.length - this.#runHead;
   }
 
-  /** Estimated bytes of the buffered messages. */
+  /** Estimated bytes of the buffered messages (O(buffered) without a `maxBytes` bound). */
   get bytes(): number {
-    return this.#bytes;
+    if (this.#trackBytes) return this.#bytes;
+    let bytes = 0;
+    for (let i = this.#runHead; i < this.#run.length; i++) bytes += (this.#run[i] as ImmutableMessage).estimateSize();
+    for (const message of this.#heap.values()) bytes += message.estimateSize();
+    return bytes;
   }
 
   /** The highest watermark popped so far (0 before the first pop). */
@@ -116,14 +134,15 @@ export class ReorderByTimeTickBuffer {
       );
     }
     const id = message.messageId.offset;
-    if (this.#ids.has(id) || this.#releasedAtWatermark.has(id)) {
+    if (id > this.#maxId) this.#maxId = id;
+    else if (this.#releasedAtWatermark.has(id) || this.#indexedIds().has(id)) {
       return reject('duplicate', `message ${message.messageId} is duplicated`);
     }
     const run = this.#run;
     if (run.length === this.#runHead || !before(message, run[run.length - 1] as ImmutableMessage)) run.push(message);
     else this.#heap.push(message);
-    this.#ids.add(id);
-    this.#bytes += message.estimateSize();
+    this.#ids?.add(id);
+    if (this.#trackBytes) this.#bytes += message.estimateSize();
     return ACCEPTED;
   }
 
@@ -133,28 +152,70 @@ export class ReorderByTimeTickBuffer {
       this.#lastPopTimeTick = timeTick;
       this.#releasedAtWatermark.clear();
     }
+    const out = this.#heap.size === 0 ? this.#takeRun(timeTick) : this.#takeMerged(timeTick);
+    if (out.length === 0) return out;
+    if (this.#ids !== undefined) {
+      if (this.length === 0) this.#ids = undefined; // later pushes start without an index again
+      else for (const m of out) this.#ids.delete(m.messageId.offset);
+    }
+    if (this.#trackBytes) for (const m of out) this.#bytes -= m.estimateSize();
+    // Released exactly at the watermark: the tail of `out`, which is ascending by time tick.
+    for (let i = out.length - 1; i >= 0 && (out[i] as ImmutableMessage).timeTick === this.#lastPopTimeTick; i--) {
+      this.#releasedAtWatermark.add((out[i] as ImmutableMessage).messageId.offset);
+    }
+    return out;
+  }
+
+  /** No stragglers: what is released is a prefix of the sorted run, cut by binary search. */
+  #takeRun(timeTick: bigint): ImmutableMessage[] {
+    const run = this.#run;
+    const head = this.#runHead;
+    let cut = run.length;
+    if (head === cut) return [];
+    if ((run[cut - 1] as ImmutableMessage).timeTick > timeTick) {
+      let lo = head;
+      while (lo < cut) {
+        const mid = (lo + cut) >>> 1;
+        if ((run[mid] as ImmutableMessage).timeTick <= timeTick) lo = mid + 1;
+        else cut = mid;
+      }
+    }
+    if (head === 0 && cut === run.length) {
+      // Everything goes (the usual case at a TimeTick): hand the run over instead of copying it.
+      this.#run = [];
+      return run;
+    }
+    const out = run.slice(head, cut);
+    this.#runHead = cut;
+    this.#compactRun();
+    return out;
+  }
+
+  /** Merges the run and the heap of stragglers, one message at a time. */
+  #takeMerged(timeTick: bigint): ImmutableMessage[] {
     const out: ImmutableMessage[] = [];
     const heap = this.#heap;
     const run = this.#run;
     for (;;) {
       const fromRun = this.#runHead < run.length ? (run[this.#runHead] as ImmutableMessage) : undefined;
       const fromHeap = heap.peek();
-      let top: ImmutableMessage;
       if (fromHeap !== undefined && (fromRun === undefined || before(fromHeap, fromRun))) {
         if (fromHeap.timeTick > timeTick) break;
         heap.pop();
-        top = fromHeap;
+        out.push(fromHeap);
       } else {
         if (fromRun === undefined || fromRun.timeTick > timeTick) break;
         this.#runHead++;
-        top = fromRun;
+        out.push(fromRun);
       }
-      const id = top.messageId.offset;
-      this.#ids.delete(id);
-      this.#bytes -= top.estimateSize();
-      if (top.timeTick === this.#lastPopTimeTick) this.#releasedAtWatermark.add(id);
-      out.push(top);
     }
+    this.#compactRun();
+    return out;
+  }
+
+  /** Drops the released head of the run once it is empty or mostly released. */
+  #compactRun(): void {
+    const run = this.#run;
     if (this.#runHead === run.length) {
       run.length = 0;
       this.#runHead = 0;
@@ -162,7 +223,17 @@ export class ReorderByTimeTickBuffer {
       this.#run = run.slice(this.#runHead);
       this.#runHead = 0;
     }
-    return out;
+  }
+
+  /** The ids of the buffered messages, indexing them first if needed; see `#maxId`. */
+  #indexedIds(): Set<bigint> {
+    if (this.#ids === undefined) {
+      const ids = new Set<bigint>();
+      for (let i = this.#runHead; i < this.#run.length; i++) ids.add((this.#run[i] as ImmutableMessage).messageId.offset);
+      for (const message of this.#heap.values()) ids.add(message.messageId.offset);
+      this.#ids = ids;
+    }
+    return this.#ids;
   }
 }
 

@@ -124,4 +124,63 @@ describe('StoreScanner', () => {
     expect(await failing.closed()).toBe(reason);
     expect(source.waiting).toBe(0);
   });
+
+  describe('takeBuffered', () => {
+    const offsets = (chunk: readonly ImmutableMessage[] | undefined): bigint[] => (chunk ?? []).map((m) => m.messageId.offset);
+
+    it('takes the read-ahead in order, refills within the bound, and mixes with next() exactly once', async () => {
+      const source = new FakeSource();
+      source.append(30);
+      const scanner = new StoreScanner(source, { name: 's', position: 1n, readAhead: 8 });
+      expect(scanner.takeBuffered()).toBeUndefined(); // nothing read yet
+      const seen = [(await scanner.next()).value?.messageId.offset];
+      const first = scanner.takeBuffered();
+      expect(offsets(first)).toEqual([2n, 3n, 4n, 5n, 6n, 7n, 8n]);
+      seen.push(...offsets(first));
+      // Taking freed the whole read-ahead: the refill asks for exactly that much, no more.
+      expect(source.reads).toEqual([[1n, 8], [9n, 8]]);
+      expect(scanner.bufferedCount).toBe(8);
+      while (seen.length < 30) {
+        const chunk = scanner.takeBuffered();
+        if (chunk === undefined) seen.push((await scanner.next()).value?.messageId.offset);
+        else seen.push(...offsets(chunk));
+        expect(chunk?.length ?? 0).toBeLessThanOrEqual(8);
+        expect(scanner.bufferedCount).toBeLessThanOrEqual(8);
+      }
+      expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => BigInt(i + 1)));
+      for (const [, limit] of source.reads) expect(limit).toBeLessThanOrEqual(8);
+    });
+
+    it('gives nothing at the end of the log; next() waits for the next batch', async () => {
+      const source = new FakeSource();
+      source.append(2);
+      const scanner = new StoreScanner(source, { name: 's', position: 1n, readAhead: 4 });
+      await scanner.next();
+      expect(offsets(scanner.takeBuffered())).toEqual([2n]);
+      expect(scanner.takeBuffered()).toBeUndefined();
+      const pending = scanner.next();
+      await waitFor(() => source.waiting === 1);
+      source.append(3);
+      expect((await pending).value?.messageId.offset).toBe(3n);
+      expect(offsets(scanner.takeBuffered())).toEqual([4n, 5n]);
+    });
+
+    it('gives nothing once closed or failed, even with messages buffered; next() then reports the end', async () => {
+      const source = new FakeSource();
+      source.append(10);
+      const closing = new StoreScanner(source, { name: 'c', position: 1n, readAhead: 4 });
+      await closing.next();
+      expect(closing.bufferedCount).toBe(3);
+      await closing.close();
+      expect(closing.takeBuffered()).toBeUndefined();
+      expect(await closing.next()).toEqual({ value: undefined, done: true });
+
+      const failing = new StoreScanner(source, { name: 'f', position: 1n, readAhead: 4 });
+      await failing.next();
+      const reason = StreamingError.channelFenced('p');
+      await failing.fail(reason);
+      expect(failing.takeBuffered()).toBeUndefined();
+      expect(await errorOf(failing.next())).toBe(reason);
+    });
+  });
 });

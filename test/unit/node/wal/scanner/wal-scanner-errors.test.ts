@@ -35,9 +35,17 @@ async function writeSome(e: FakeWalEnv, count: number): Promise<ImmutableMessage
   return out;
 }
 
-/** A backend whose opens and scans fail with INNER as planned, recording the policies asked for. */
-function flaky(backend: WalBackend, plan: { openFailures: number; failScansAfter: number[] }): { backend: WalBackend; policies: DeliverPolicy[] } {
+/**
+ * A backend whose opens and scans fail with INNER as planned, recording the policies asked for.
+ * `chunked` scanners also hand out their read-ahead in chunks (cut at the failure point, the rest
+ * of the read-ahead lost with the failed scanner), else every message goes through next().
+ */
+function flaky(
+  backend: WalBackend,
+  plan: { openFailures: number; failScansAfter: number[]; chunked?: boolean },
+): { backend: WalBackend; policies: DeliverPolicy[]; opened: BackendScanner[] } {
   const policies: DeliverPolicy[] = [];
+  const opened: BackendScanner[] = [];
   let opens = 0;
   let scans = 0;
   const wrapped: WalBackend = {
@@ -48,8 +56,9 @@ function flaky(backend: WalBackend, plan: { openFailures: number; failScansAfter
       policies.push(options.deliverPolicy);
       if (opens++ < plan.openFailures) throw StreamingError.inner('open hiccup');
       const inner = backend.read(options);
+      opened.push(inner);
       const failAfter = plan.failScansAfter[scans++];
-      return failAfter === undefined ? inner : failingAfter(inner, failAfter);
+      return failAfter === undefined ? inner : failingAfter(inner, failAfter, plan.chunked === true);
     },
     truncate: (id) => backend.truncate(id),
     earliestMessageId: () => backend.earliestMessageId(),
@@ -59,10 +68,10 @@ function flaky(backend: WalBackend, plan: { openFailures: number; failScansAfter
     close: () => backend.close(),
     closed: () => backend.closed(),
   };
-  return { backend: wrapped, policies };
+  return { backend: wrapped, policies, opened };
 }
 
-function failingAfter(inner: BackendScanner, count: number): BackendScanner {
+function failingAfter(inner: BackendScanner, count: number, chunked: boolean): BackendScanner {
   const iterator = inner[Symbol.asyncIterator]();
   let delivered = 0;
   return {
@@ -72,6 +81,14 @@ function failingAfter(inner: BackendScanner, count: number): BackendScanner {
     },
     close: () => inner.close(),
     closed: () => inner.closed(),
+    takeBuffered: () => {
+      // Unchunked: counts every message, so it never hands over a chunk and the scanner falls
+      // back to next().
+      if (!chunked || delivered >= count) return undefined;
+      const chunk = inner.takeBuffered()?.slice(0, count - delivered);
+      delivered += chunk?.length ?? 0;
+      return chunk;
+    },
     [Symbol.asyncIterator]: () => ({
       next: async () => {
         if (delivered++ >= count) throw StreamingError.inner('read hiccup');
@@ -105,6 +122,29 @@ describe('WAL scanner: ending', () => {
     await closing;
     expect(await scanner.closed()).toBeUndefined();
     expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('close while the pump waits on a full queue with a chunk in hand: done, nothing more, backend scanner released', async () => {
+    const e = await setup();
+    await writeSome(e, 200);
+    const { backend, opened } = flaky(e.backend, { openFailures: 0, failScansAfter: [] });
+    const scanner = createWalScanner(
+      e.source({ backend, readOnly: true }),
+      { deliverPolicy: deliverAll() },
+      { backoff: FAST_BACKOFF, pendingThreshold: 2, readAheadBufferSize: 64 },
+    );
+    scanners.push(scanner);
+    const iterator = scanner[Symbol.asyncIterator]();
+    expect((await iterator.next()).done).toBe(false);
+    await waitFor(() => scanner.stats.pending === 2);
+    expect(scanner.stats.backendBuffered).toBeLessThanOrEqual(64);
+    await scanner.close();
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+    expect(await scanner.closed()).toBeUndefined();
+    expect(opened).toHaveLength(1);
+    // Ended (by the scanner's abort signal, hence ON_SHUTDOWN) before close() resolved.
+    expect(await isSettled((opened[0] as BackendScanner).closed())).toBe(true);
+    expect((opened[0] as BackendScanner).bufferedCount).toBe(0);
   });
 
   it('leaving a for-await closes the scanner', async () => {
@@ -196,6 +236,18 @@ describe('WAL scanner: backend failures', () => {
     // Two failed opens at the start policy, then each reopen right after the last message read.
     expect(policies.slice(0, 3).map((p) => p.kind)).toEqual(['all', 'all', 'all']);
     expect(policies.slice(3).map((p) => p.kind)).toEqual(['startAfter', 'startAfter']);
+  });
+
+  it('resumes after the last message of a chunk when a scanner fails after handing out chunks', async () => {
+    const e = await setup();
+    const written = await writeSome(e, 40);
+    const { backend, policies } = flaky(e.backend, { openFailures: 0, failScansAfter: [7, 13, 1], chunked: true });
+    const scanner = open(e.source({ backend, readOnly: true }));
+    const reader = new CollectingReader(scanner);
+    await reader.untilTick(e.writer.lastTick.timeTick);
+    expect(reader.data()).toEqual(expectedFor(e.writer.records));
+    expect(reader.data()).toHaveLength(written.length);
+    expect(policies.map((p) => p.kind)).toEqual(['all', 'startAfter', 'startAfter', 'startAfter']);
   });
 
   it('a failing persisted-tick request does not end the scanner', async () => {

@@ -131,4 +131,70 @@ describe('ReorderByTimeTickBuffer', () => {
       }),
     );
   });
+
+  it('property: accepts, refuses and releases exactly like a plain id-set model', () => {
+    // Mostly fresh messages in id order (catch-up, where no id index is kept) with copies of
+    // earlier ones mixed in (switches; the index is built then and dropped once the buffer
+    // empties), so every path of the duplicate check is compared against the obvious model.
+    const op = fc.oneof(
+      { weight: 5, arbitrary: fc.record({ kind: fc.constant('fresh' as const) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('copy' as const), back: fc.nat(30) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('pop' as const), step: fc.nat(20) }) },
+    );
+    fc.assert(
+      // With a byte bound the buffer keeps a running byte total, without one it sums on demand.
+      fc.property(fc.array(fc.nat(100), { minLength: 1, maxLength: 60 }), fc.array(op, { maxLength: 200 }), fc.boolean(), (tts, ops, bounded) => {
+        const messages = tts.map((tt, i) => insert(i, tt + 1));
+        const buffer = new ReorderByTimeTickBuffer(bounded ? { maxBytes: 1 << 30 } : {});
+        const model = { buffered: new Map<bigint, ImmutableMessage>(), released: new Set<bigint>(), watermark: 0n };
+        let next = 0;
+        let watermark = 0n;
+        for (const o of ops) {
+          if (o.kind === 'pop') {
+            watermark += BigInt(o.step);
+            const expected = popModel(model, watermark).map((m) => m.messageId.offset);
+            expect(buffer.popUntilTimeTick(watermark).map((m) => m.messageId.offset)).toEqual(expected);
+          } else {
+            if (o.kind === 'fresh' && next >= messages.length) continue;
+            const index = o.kind === 'fresh' ? next++ : Math.max(0, next - 1 - o.back);
+            const m = messages[index] as ImmutableMessage;
+            const result = buffer.push(m);
+            const expected = pushModel(model, m);
+            expect(result.accepted ? 'accepted' : result.reason).toBe(expected);
+          }
+          expect(buffer.length).toBe(model.buffered.size);
+          expect(buffer.bytes).toBe([...model.buffered.values()].reduce((sum, m) => sum + m.estimateSize(), 0));
+        }
+      }),
+    );
+  });
 });
+
+interface ReorderModel {
+  readonly buffered: Map<bigint, ImmutableMessage>;
+  readonly released: Set<bigint>;
+  watermark: bigint;
+}
+
+function pushModel(model: ReorderModel, m: ImmutableMessage): 'accepted' | 'time-tick-violation' | 'duplicate' {
+  if (m.timeTick < model.watermark) return 'time-tick-violation';
+  const id = m.messageId.offset;
+  if (model.buffered.has(id) || model.released.has(id)) return 'duplicate';
+  model.buffered.set(id, m);
+  return 'accepted';
+}
+
+function popModel(model: ReorderModel, timeTick: bigint): ImmutableMessage[] {
+  if (timeTick > model.watermark) {
+    model.watermark = timeTick;
+    model.released.clear();
+  }
+  const out = [...model.buffered.values()]
+    .filter((m) => m.timeTick <= timeTick)
+    .sort((a, b) => (a.timeTick !== b.timeTick ? (a.timeTick < b.timeTick ? -1 : 1) : a.messageId.compare(b.messageId)));
+  for (const m of out) {
+    model.buffered.delete(m.messageId.offset);
+    if (m.timeTick === model.watermark) model.released.add(m.messageId.offset);
+  }
+  return out;
+}
