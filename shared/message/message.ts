@@ -66,13 +66,16 @@ export abstract class Message {
 
   /**
    * @internal Takes over what `from` decoded of the fields a WAL stamp leaves alone (`_t`, `_tx`,
-   * `_bh`): this message is `from` with only `_tt` (now `timeTick`), `_lc`, `_lcs` or `_wt` changed.
+   * `_bh`): this message is `from` with only `_tt` (now `timeTick`), `_lc`, `_lcs` or `_wt`
+   * changed, which changed the estimated size by `sizeDelta` bytes. A size `from` already knows is
+   * adjusted instead of rescanning every property (each appended message is sized twice).
    */
-  protected copyDecodedStamped(from: Message, timeTick: bigint): void {
+  protected copyDecodedStamped(from: Message, timeTick: bigint, sizeDelta: number): void {
     this.#type = from.#type;
     this.#timeTick = timeTick;
     this.#txn = from.#txn;
     this.#broadcast = from.#broadcast;
+    if (from.#size >= 0) this.#size = from.#size + sizeDelta;
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   hasProperty,
   type Properties,
   PropertyKey,
+  utf8Length,
 } from './properties.js';
 import { encodeTxnContextValue } from './proto-values.js';
 import type { TxnContext } from './txn.js';
@@ -23,7 +24,6 @@ export interface AppendStamp {
   readonly walTerm?: bigint | undefined;
 }
 
-const NO_KEYS: readonly string[] = Object.freeze([]);
 
 // The WAL stamps every message with the same term: its `_wt` text is encoded once per term.
 let stampedTerm: bigint | undefined;
@@ -35,6 +35,16 @@ function walTermText(term: bigint): string {
     stampedTerm = term;
   }
   return stampedTermText;
+}
+
+/** What a property adds to the estimated size (see `Message.estimateSize`); 0 when absent. */
+function sizeOf(key: string, value: string | undefined): number {
+  return value === undefined ? 0 : utf8Length(key) + utf8Length(value);
+}
+
+/** {@link sizeOf} of a reserved key and a value this module encoded (base 36: ASCII, 1 byte a char). */
+function asciiSizeOf(key: string, value: string): number {
+  return key.length + value.length;
 }
 
 /** What {@link MutableMessage.fromProto} accepts: a decoded `messages.Message`, fields possibly absent. */
@@ -80,8 +90,12 @@ export class MutableMessage extends Message {
 
   /** Sets (or replaces) the time tick `_tt`. */
   withTimeTick(timeTick: bigint): MutableMessage {
-    const stamped = this.#patch({ [PropertyKey.TimeTick]: encodeUint64Property(PropertyKey.TimeTick, timeTick) });
-    stamped.copyDecodedStamped(this, timeTick);
+    const next: Record<string, string> = { ...this.properties };
+    const tt = encodeUint64Property(PropertyKey.TimeTick, timeTick);
+    const delta = asciiSizeOf(PropertyKey.TimeTick, tt) - sizeOf(PropertyKey.TimeTick, next[PropertyKey.TimeTick]);
+    next[PropertyKey.TimeTick] = tt;
+    const stamped = new MutableMessage(this.payload, Object.freeze(next));
+    stamped.copyDecodedStamped(this, timeTick, delta);
     return stamped;
   }
 
@@ -97,13 +111,28 @@ export class MutableMessage extends Message {
    * existing `_wt` (it replaces it): the node calls it on validated input, which has none.
    */
   withAppendStamp(stamp: AppendStamp): MutableMessage {
-    const set: Record<string, string> = {
-      [PropertyKey.TimeTick]: encodeUint64Property(PropertyKey.TimeTick, stamp.timeTick),
-      [PropertyKey.LastConfirmed]: stamp.lastConfirmed.marshal(),
-    };
-    if (stamp.walTerm !== undefined) set[PropertyKey.WalTerm] = walTermText(stamp.walTerm);
-    const stamped = this.#patch(set, hasProperty(this.properties, PropertyKey.LastConfirmedUseMessageId) ? [PropertyKey.LastConfirmedUseMessageId] : NO_KEYS);
-    stamped.copyDecodedStamped(this, stamp.timeTick);
+    // Written straight into the copy (what `patchProperties` does, minus the `set` object), with
+    // the size change counted on the way: this runs once per appended message. Plain reads:
+    // the values replaced only feed the size estimate (validated producer input has none).
+    const next: Record<string, string> = { ...this.properties };
+    const tt = encodeUint64Property(PropertyKey.TimeTick, stamp.timeTick);
+    const lc = stamp.lastConfirmed.marshal();
+    const wt = stamp.walTerm === undefined ? undefined : walTermText(stamp.walTerm);
+    let delta = -sizeOf(PropertyKey.TimeTick, next[PropertyKey.TimeTick]) - sizeOf(PropertyKey.LastConfirmed, next[PropertyKey.LastConfirmed]);
+    next[PropertyKey.TimeTick] = tt;
+    next[PropertyKey.LastConfirmed] = lc;
+    delta += asciiSizeOf(PropertyKey.TimeTick, tt) + asciiSizeOf(PropertyKey.LastConfirmed, lc);
+    if (wt !== undefined) {
+      delta += asciiSizeOf(PropertyKey.WalTerm, wt) - sizeOf(PropertyKey.WalTerm, next[PropertyKey.WalTerm]);
+      next[PropertyKey.WalTerm] = wt;
+    }
+    const lcs = next[PropertyKey.LastConfirmedUseMessageId];
+    if (lcs !== undefined) {
+      delta -= sizeOf(PropertyKey.LastConfirmedUseMessageId, lcs);
+      delete next[PropertyKey.LastConfirmedUseMessageId];
+    }
+    const stamped = new MutableMessage(this.payload, Object.freeze(next));
+    stamped.copyDecodedStamped(this, stamp.timeTick, delta);
     return stamped;
   }
 

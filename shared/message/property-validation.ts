@@ -3,6 +3,7 @@ import type { BroadcastHeader } from './broadcast-header.js';
 import { pchannelOfChannel, validateVChannelName } from './channel-names.js';
 import {
   isCipherEnabledMessageType,
+  isKnownMessageType,
   isSelfControlledMessageType,
   MessageType,
   MessageVersion,
@@ -60,6 +61,7 @@ export function validateProducerProperties(properties: Properties): ProducerMess
   const seen: Seen = { cipher: false };
   for (const key of Object.keys(properties)) {
     const value = properties[key];
+    if (checkKnownGood(key, value, properties, seen)) continue;
     checkText(key, value);
     if (isReservedPropertyKey(key)) checkReserved(key, value, properties, seen);
   }
@@ -94,6 +96,56 @@ function checkText(key: string, value: unknown): asserts value is string {
   if (hasLoneSurrogate(value)) throw StreamingError.invalidArgument(key, 'value is not valid UTF-8');
 }
 
+// ---- the fast path: values every message repeats, checked once ----
+
+/** `_t` texts of the types a producer may send, in the canonical form (no leading zeros). */
+const PRODUCIBLE_TYPE_BY_TEXT: ReadonlyMap<string, MessageType> = new Map(
+  Object.values(MessageType)
+    .filter((v): v is MessageType => typeof v === 'number' && isKnownMessageType(v))
+    .filter((type) => type !== MessageType.Unknown && type !== MessageType.Txn && !isSelfControlledMessageType(type))
+    .map((type) => [String(type), type]),
+);
+/** `_v` texts of the known versions, canonical form. */
+const KNOWN_VERSION_TEXTS: ReadonlySet<string> = new Set(
+  Object.values(MessageVersion).filter((v) => typeof v === 'number').map((v) => String(v)),
+);
+/**
+ * `_vc` values that passed {@link validateVChannelName} (a pure check): a node sees the same few
+ * vchannels over and over, so each is parsed once. Bounded; starts over when full.
+ */
+const validVChannels = new Set<string>();
+const VALID_VCHANNELS_LIMIT = 4096;
+
+/**
+ * True when `key`/`value` is one of the common reserved pairs already known to pass every check
+ * ({@link checkText} and {@link checkReserved}); its effect on `seen` is applied. False = check
+ * it the long way (same checks, same order, same errors as always).
+ */
+function checkKnownGood(key: string, value: unknown, properties: Properties, seen: Seen): boolean {
+  if (typeof value !== 'string') return false;
+  switch (key) {
+    case PropertyKey.MessageType: {
+      const type = PRODUCIBLE_TYPE_BY_TEXT.get(value);
+      if (type === undefined) return false;
+      seen.type = type;
+      return true;
+    }
+    case PropertyKey.Version:
+      return KNOWN_VERSION_TEXTS.has(value);
+    case PropertyKey.VChannel:
+      if (!validVChannels.has(value) || hasProperty(properties, PropertyKey.PChannelLevel)) return false;
+      seen.vchannel = value;
+      return true;
+    default:
+      return false;
+  }
+}
+
+function rememberValidVChannel(vchannel: string): void {
+  if (validVChannels.size >= VALID_VCHANNELS_LIMIT) validVChannels.clear();
+  validVChannels.add(vchannel);
+}
+
 function checkReserved(key: string, value: string, properties: Properties, seen: Seen): void {
   switch (key) {
     case PropertyKey.MessageType:
@@ -113,7 +165,7 @@ function checkReserved(key: string, value: string, properties: Properties, seen:
     case PropertyKey.VChannel:
       // A pchannel-level copy of a cluster-level broadcast addresses a pchannel by name.
       if (hasProperty(properties, PropertyKey.PChannelLevel)) pchannelOfChannel(value, key);
-      else validateVChannelName(value, key);
+      else rememberValidVChannel(validateVChannelName(value, key));
       seen.vchannel = value;
       return;
     case PropertyKey.BroadcastHeader:

@@ -10,6 +10,7 @@ import {
   asStreamingError,
   Backoff,
   type BackoffOptions,
+  type ImmutableMessage,
   type Logger,
   type MessageId,
   type MutableMessage,
@@ -20,7 +21,7 @@ import type { WalBackend } from '../backend/index.js';
 
 /** Options of {@link BackendAppender}. */
 export interface BackendAppenderOptions {
-  readonly backend: Pick<WalBackend, 'append'>;
+  readonly backend: Pick<WalBackend, 'append' | 'appendStored'>;
   /** Aborted when the WAL becomes unavailable (closing, fenced): retries stop with its reason. */
   readonly availability: AbortSignal;
   readonly backoff: Readonly<Partial<BackoffOptions>>;
@@ -42,6 +43,7 @@ export interface BackendAppenderOptions {
  * - Anything else (ON_SHUTDOWN, INVAILD_ARGUMENT, a bug) is rethrown at once.
  *
  * The first attempt costs nothing extra: signals are only combined once a retry is needed.
+ * Resolves with the message as stored (the backend's own object when it offers `appendStored`).
  */
 export class BackendAppender {
   readonly #options: BackendAppenderOptions;
@@ -50,16 +52,23 @@ export class BackendAppender {
     this.#options = options;
   }
 
-  async append(message: MutableMessage, signal: AbortSignal | undefined): Promise<MessageId> {
+  append(message: MutableMessage, signal: AbortSignal | undefined): Promise<ImmutableMessage> {
+    // No frame of our own on the first attempt: the retry loop is only entered on a failure.
+    return this.#attempt(message).catch((error: unknown) => this.#retry(message, signal, error));
+  }
+
+  #attempt(message: MutableMessage): Promise<ImmutableMessage> {
+    const { backend } = this.#options;
     try {
-      return await this.#options.backend.append(message);
+      if (backend.appendStored !== undefined) return backend.appendStored(message);
+      return backend.append(message).then((id: MessageId) => message.intoImmutable(id));
     } catch (error) {
-      return this.#retry(message, signal, error);
+      return Promise.reject(error);
     }
   }
 
-  async #retry(message: MutableMessage, signal: AbortSignal | undefined, firstError: unknown): Promise<MessageId> {
-    const { backend, availability, logger } = this.#options;
+  async #retry(message: MutableMessage, signal: AbortSignal | undefined, firstError: unknown): Promise<ImmutableMessage> {
+    const { availability, logger } = this.#options;
     const backoff = new Backoff(this.#options.backoff);
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
@@ -79,7 +88,7 @@ export class BackendAppender {
         stop.dispose();
       }
       try {
-        return await backend.append(message);
+        return await this.#attempt(message);
       } catch (next) {
         error = next;
       }

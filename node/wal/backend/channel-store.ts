@@ -9,7 +9,7 @@
  * here is what the writer checks.
  */
 import type { StreamingError } from '../../../shared/errors/index.js';
-import type { ImmutableMessage, MessageId, MutableMessage, PChannelInfo } from '../../../shared/message/index.js';
+import type { ImmutableMessage, MutableMessage, PChannelInfo } from '../../../shared/message/index.js';
 import { Deferred, Mutex } from '../../../shared/util/index.js';
 import { fencedError, staleTermError, storageError } from './backend-errors.js';
 import type { ScanSource } from './backend-scanner.js';
@@ -131,7 +131,7 @@ export class ChannelStore<R> implements ScanSource, GroupCommitHost<R> {
     await this.#writer.writeMeta(undefined, 'term', () => i64(this.#term ?? term));
   }
 
-  append(owner: StoreMember, record: R, message: MutableMessage, size: number): Promise<MessageId> {
+  append(owner: StoreMember, record: R, message: MutableMessage, size: number): Promise<ImmutableMessage> {
     return this.#writer.append(owner, record, message, size);
   }
 

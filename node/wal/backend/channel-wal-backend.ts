@@ -8,7 +8,7 @@
  * release closes the storage).
  */
 import { StreamingError } from '../../../shared/errors/index.js';
-import { formatPChannelInfo, MessageId, MutableMessage, type PChannelInfo } from '../../../shared/message/index.js';
+import { formatPChannelInfo, type ImmutableMessage, MessageId, MutableMessage, type PChannelInfo } from '../../../shared/message/index.js';
 import { Deferred, Lifecycle } from '../../../shared/util/index.js';
 import { abortedError, closedError, fencedError, readOnlyError } from './backend-errors.js';
 import { StoreScanner } from './backend-scanner.js';
@@ -55,6 +55,10 @@ export class ChannelWalBackend<R> implements WalBackend, StoreMember {
   }
 
   append(message: MutableMessage): Promise<MessageId> {
+    return this.appendStored(message).then(idOf);
+  }
+
+  appendStored(message: MutableMessage): Promise<ImmutableMessage> {
     try {
       this.#assertWritable('append');
       if (!(message instanceof MutableMessage)) {
@@ -191,4 +195,8 @@ export class ChannelWalBackend<R> implements WalBackend, StoreMember {
 function positionOf(id: unknown, field: string): bigint {
   if (!(id instanceof MessageId)) throw StreamingError.invalidArgument(field, 'must be a MessageId');
   return id.offset;
+}
+
+function idOf(stored: ImmutableMessage): MessageId {
+  return stored.messageId;
 }

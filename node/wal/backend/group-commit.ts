@@ -53,7 +53,7 @@ interface AppendRequest<R> {
   readonly record: R;
   readonly message: MutableMessage;
   readonly size: number;
-  readonly resolve: (id: MessageId) => void;
+  readonly resolve: (stored: ImmutableMessage) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -89,9 +89,12 @@ export class GroupCommitWriter<R> {
     return this.#next;
   }
 
-  /** Queues one prepared message; resolves with its id once its batch is durable. */
-  append(owner: CommitOwner, record: R, message: MutableMessage, size: number): Promise<MessageId> {
-    return new Promise<MessageId>((resolve, reject) => {
+  /**
+   * Queues one prepared message; resolves once its batch is durable with the message as stored
+   * (its id, and the very object readers get from the tail cache).
+   */
+  append(owner: CommitOwner, record: R, message: MutableMessage, size: number): Promise<ImmutableMessage> {
+    return new Promise<ImmutableMessage>((resolve, reject) => {
       this.#submit({ kind: 'append', owner, record, message, size, resolve, reject });
     });
   }
@@ -148,7 +151,7 @@ export class GroupCommitWriter<R> {
     if (messages.length > 0) this.#host.committed(first, messages, sizes);
     for (let i = 0; i < appends.length; i++) {
       const request = appends[i] as AppendRequest<R>;
-      request.resolve((messages[i] as ImmutableMessage).messageId);
+      request.resolve(messages[i] as ImmutableMessage);
       request.owner.requestSettled();
     }
     for (const r of metas) settle(r, undefined);

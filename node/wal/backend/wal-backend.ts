@@ -94,6 +94,14 @@ export interface WalBackend {
   append(message: MutableMessage): Promise<MessageId>;
 
   /**
+   * {@link append}, resolving with the message as stored: the id plus the very payload and
+   * properties appended, the same object the backend's readers get. The WAL keeps it for its
+   * write-ahead buffer instead of building a second copy of every message. Optional, so a
+   * wrapper may leave it out; the WAL then uses `append`.
+   */
+  appendStored?(message: MutableMessage): Promise<ImmutableMessage>;
+
+  /**
    * Opens a scanner. Fails synchronously only for state and argument errors; position problems
    * (a truncated start) surface as the scanner's iteration error.
    *

@@ -3,15 +3,15 @@
  * outermost, the innermost `next` writes to the backend.
  */
 import {
+  type ImmutableMessage,
   type Logger,
-  type MessageId,
   type MutableMessage,
   noopLogger,
   raceAbort,
   StreamingError,
   throwIfAborted,
 } from '../../../shared/index.js';
-import type { AppendContext, AppendFn, Interceptor } from './interceptor.js';
+import type { AppendContext, AppendFn, ExtraAppendResult, Interceptor } from './interceptor.js';
 import { isRedoAppendError } from './redo.js';
 
 /** Options of {@link InterceptorChain}. */
@@ -31,7 +31,7 @@ export interface InterceptorChainOptions {
  *
  * - `append` waits until every interceptor is ready (the first time only), then calls the onion.
  *   An inner interceptor may throw a {@link RedoAppendError}: the chain then runs the onion again
- *   from the top with a fresh {@link AppendContext.result}, as Milvus's redo interceptor does.
+ *   from the top with an emptied {@link AppendContext.result}, as Milvus's redo interceptor does.
  * - The innermost layer honours the not-persisted hint: it returns the hint's id and writes
  *   nothing. A message marked `_np` without a hint is refused rather than written.
  * - `gracefulClose` lets interceptors wind down (open transactions) while appends still work;
@@ -42,7 +42,7 @@ export interface InterceptorChainOptions {
  * ```ts
  * const chain = new InterceptorChain({ interceptors: [lock, timeTick], append: (m) => backend.append(m) });
  * const ctx = newAppendContext({ signal });
- * const id = await chain.append(message, ctx); // ctx.result.timeTick, .lastConfirmedMessageId, .txnContext
+ * const stored = await chain.append(message, ctx); // stored.messageId; ctx.result.timeTick, .lastConfirmedMessageId, .txnContext
  * ```
  */
 export class InterceptorChain {
@@ -59,7 +59,7 @@ export class InterceptorChain {
     this.#logger = options.logger ?? noopLogger;
     const backendAppend = options.append;
     const innermost: AppendFn = (message, ctx) => {
-      if (ctx.notPersisted !== undefined) return Promise.resolve(ctx.notPersisted.messageId);
+      if (ctx.notPersisted !== undefined) return Promise.resolve(message.intoImmutable(ctx.notPersisted.messageId));
       if (message.notPersisted) {
         return Promise.reject(StreamingError.inner('a not-persisted message reached the backend append without a hint'));
       }
@@ -97,24 +97,47 @@ export class InterceptorChain {
   }
 
   /**
-   * Appends through every interceptor; resolves with the id the backend (or the not-persisted
-   * hint) gave. `ctx.result` holds what the interceptors learned.
+   * Appends through every interceptor; resolves with the message as the backend stored it (or
+   * paired with the not-persisted hint's id). `ctx.result` holds what the interceptors learned.
    */
-  async append(message: MutableMessage, ctx: AppendContext): Promise<MessageId> {
+  append(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
+    if (this.#closing.signal.aborted || !this.#isReady) return this.#appendWaiting(message, ctx);
+    // The hot path has no frame of its own: the redo loop is only entered on a rejection.
+    let attempt: Promise<ImmutableMessage>;
+    try {
+      attempt = this.#onion(message, ctx);
+    } catch (error) {
+      attempt = Promise.reject(error);
+    }
+    return attempt.then(undefined, (error: unknown) => this.#redo(message, ctx, error));
+  }
+
+  /** The first append (readiness) or one after close (ON_SHUTDOWN): the general path. */
+  async #appendWaiting(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
     this.#throwIfClosed();
     if (!this.#isReady) await this.ready({ signal: ctx.signal });
+    try {
+      return await this.#onion(message, ctx);
+    } catch (error) {
+      return this.#redo(message, ctx, error);
+    }
+  }
+
+  /** After a failed attempt: rethrows anything but a redo request, else runs the onion again. */
+  async #redo(message: MutableMessage, ctx: AppendContext, firstError: unknown): Promise<ImmutableMessage> {
+    let error = firstError;
     for (let attempt = 1; ; attempt++) {
-      // Each attempt gets its own result so nothing of an abandoned attempt leaks out.
-      const attemptCtx: AppendContext = { signal: ctx.signal, notPersisted: ctx.notPersisted, result: {} };
+      if (!isRedoAppendError(error)) throw error;
+      this.#logger.debug({ attempt, reason: error.message }, 'append redone');
+      // Nothing of the abandoned attempt may leak into the result (interceptors write it only
+      // while their doAppend runs, so the attempt wrote its last field by now).
+      clearResult(ctx.result);
+      throwIfAborted(ctx.signal);
+      this.#throwIfClosed();
       try {
-        const id = await this.#onion(message, attemptCtx);
-        Object.assign(ctx.result, attemptCtx.result);
-        return id;
-      } catch (error) {
-        if (!isRedoAppendError(error)) throw error;
-        this.#logger.debug({ attempt, reason: error.message }, 'append redone');
-        throwIfAborted(ctx.signal);
-        this.#throwIfClosed();
+        return await this.#onion(message, ctx);
+      } catch (next) {
+        error = next;
       }
     }
   }
@@ -156,4 +179,8 @@ export class InterceptorChain {
   #throwIfClosed(): void {
     if (this.#closing.signal.aborted) throw StreamingError.onShutdown('interceptor chain is closed');
   }
+}
+
+function clearResult(result: ExtraAppendResult): void {
+  for (const key of Object.keys(result) as (keyof ExtraAppendResult)[]) delete result[key];
 }

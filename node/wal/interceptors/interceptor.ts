@@ -4,7 +4,7 @@
  * time tick + txn, …) before the backend writes it. Interceptors talk to each other and to the
  * WAL adaptor only through the {@link AppendContext} of the append.
  */
-import type { MessageId, MutableMessage, TxnContext } from '../../../shared/index.js';
+import type { ImmutableMessage, MessageId, MutableMessage, TxnContext } from '../../../shared/index.js';
 
 /**
  * What interceptors learn while an append runs and the WAL returns with the id (Milvus
@@ -35,7 +35,7 @@ export interface AppendContext {
   readonly signal: AbortSignal | undefined;
   /** Set for not-persisted time ticks only. */
   readonly notPersisted: NotPersistedHint | undefined;
-  /** Filled by interceptors; fresh for every redo attempt. */
+  /** Filled by interceptors; emptied before every redo attempt. */
   readonly result: ExtraAppendResult;
 }
 
@@ -50,15 +50,20 @@ export function newAppendContext(options: AppendContextOptions = {}): AppendCont
   return { signal: options.signal, notPersisted: options.notPersisted, result: {} };
 }
 
-/** The next layer of the onion; the innermost one writes to the backend. */
-export type AppendFn = (message: MutableMessage, ctx: AppendContext) => Promise<MessageId>;
+/**
+ * The next layer of the onion; the innermost one writes to the backend. Resolves with the message
+ * as stored (its `messageId` is where the WAL put it); for a not-persisted append, the message
+ * paired with the hint's id.
+ */
+export type AppendFn = (message: MutableMessage, ctx: AppendContext) => Promise<ImmutableMessage>;
 
 /**
  * One layer of the append path.
  *
  * Rules (Milvus `interceptor.go`): `doAppend` calls `next` at most once per call (the redo
  * interceptor aside) and passes the message it wants appended; work after a successful `next`
- * must not fail, because the message is already in the WAL.
+ * must not fail, because the message is already in the WAL; `ctx.result` is written only before
+ * the returned promise settles (the chain empties it for a redo).
  */
 export interface Interceptor {
   /** For logs and metrics. */
@@ -68,7 +73,7 @@ export interface Interceptor {
    * readiness (readers do not). Absent = always ready.
    */
   ready?(): Promise<void>;
-  doAppend(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId>;
+  doAppend(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage>;
   /** Called before the WAL starts rejecting appends (e.g. let open transactions finish). */
   gracefulClose?(): Promise<void>;
   /** Releases resources. Idempotent. */

@@ -3,7 +3,7 @@
  * messages (DDL-like types) against everything else on their vchannel, or on the whole pchannel
  * when they have no vchannel.
  */
-import { isExclusiveRequiredMessageType, type MessageId, type MutableMessage } from '../../../shared/index.js';
+import { type ImmutableMessage, isExclusiveRequiredMessageType, type MutableMessage } from '../../../shared/index.js';
 import type { AppendContext, AppendFn, Interceptor } from './interceptor.js';
 import { KeyedRwLock, type Release, RwLock } from './rw-lock.js';
 
@@ -56,13 +56,24 @@ export class LockInterceptor implements Interceptor {
     return this.#vchannels.size;
   }
 
-  async doAppend(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId> {
-    const release = this.#tryAcquireShared(message, ctx.signal) ?? (await this.#acquireCounted(message, ctx.signal));
+  doAppend(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
+    const key = message.vchannel ?? '';
+    if (!this.#tryLockShared(message, key, ctx.signal)) return this.#appendLocked(message, ctx, next);
+    // Uncontended: hand the inner promise straight back (no frame of our own, one hop less for
+    // the caller). The locks go as soon as it settles, before the caller resumes: this reaction
+    // is registered before the caller's. Releasing read locks cannot throw.
+    let appended: Promise<ImmutableMessage>;
     try {
-      return await next(message, ctx);
-    } finally {
-      release();
+      appended = next(message, ctx);
+    } catch (error) {
+      this.#unlockShared(key);
+      return Promise.reject(error);
     }
+    appended.then(
+      () => this.#unlockShared(key),
+      () => this.#unlockShared(key),
+    );
+    return appended;
   }
 
   close(): void {
@@ -72,24 +83,35 @@ export class LockInterceptor implements Interceptor {
   /**
    * The common case without waiting: a non-exclusive message whose locks are free of writers and
    * waiters takes both read sides at once, exactly as {@link #acquire} would grant them, minus
-   * the promises. Undefined = take the waiting path. Never while an earlier append is inside
-   * {@link #acquire}: it takes the vchannel lock only after awaiting the global one, and an
-   * append arriving later must not get ahead of it (locks are granted in arrival order).
+   * the promises and release closures. False = take the waiting path. Never while an earlier
+   * append is inside {@link #acquire}: it takes the vchannel lock only after awaiting the global
+   * one, and an append arriving later must not get ahead of it (locks are granted in arrival
+   * order). True must be paired with one {@link #unlockShared}.
    */
-  #tryAcquireShared(message: MutableMessage, signal: AbortSignal | undefined): Release | undefined {
-    if (this.#acquiring > 0 || signal?.aborted || isExclusiveRequiredMessageType(message.messageType)) return undefined;
-    const releaseGlobal = this.#global.tryAcquireRead();
-    if (releaseGlobal === undefined) return undefined;
-    const releaseVChannel = this.#vchannels.tryAcquireRead(message.vchannel ?? '');
-    if (releaseVChannel === undefined) {
+  #tryLockShared(message: MutableMessage, key: string, signal: AbortSignal | undefined): boolean {
+    if (this.#acquiring > 0 || signal?.aborted || isExclusiveRequiredMessageType(message.messageType)) return false;
+    if (!this.#global.tryLockRead()) return false;
+    if (!this.#vchannels.tryLockRead(key)) {
       // Nobody waits on the global lock (it just granted a read at once), so this undo is invisible.
-      releaseGlobal();
-      return undefined;
+      this.#global.unlockRead();
+      return false;
     }
-    return () => {
-      releaseVChannel();
-      releaseGlobal();
-    };
+    return true;
+  }
+
+  #unlockShared(key: string): void {
+    this.#vchannels.unlockRead(key);
+    this.#global.unlockRead();
+  }
+
+  /** The waiting path: acquire (in arrival order), append, release. */
+  async #appendLocked(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
+    const release = await this.#acquireCounted(message, ctx.signal);
+    try {
+      return await next(message, ctx);
+    } finally {
+      release();
+    }
   }
 
   async #acquireCounted(message: MutableMessage, signal: AbortSignal | undefined): Promise<Release> {

@@ -62,13 +62,20 @@ export class RwLock {
 
   /**
    * Shared access without waiting: granted exactly when {@link acquireRead} would grant it at
-   * once (no writer holds the lock, nobody waits), else undefined and nothing changes. Saves the
-   * waiter and its promise on the uncontended path.
+   * once (no writer holds the lock, nobody waits), else false and nothing changes. Saves the
+   * waiter, its promise and the release closure on the uncontended path (the lock interceptor's
+   * per-append path), so the caller pairs every `true` with exactly one {@link unlockRead}.
    */
-  tryAcquireRead(): Release | undefined {
-    if (this.#writer || this.#waiters.length > 0) return undefined;
+  tryLockRead(): boolean {
+    if (this.#writer || this.#waiters.length > 0) return false;
     this.#readers++;
-    return this.#releaser('read');
+    return true;
+  }
+
+  /** Releases one read taken by {@link tryLockRead}. Unguarded: call it exactly once per read. */
+  unlockRead(): void {
+    this.#readers--;
+    this.#drain();
   }
 
   #acquire(kind: Waiter['kind'], signal: AbortSignal | undefined): Promise<Release> {
@@ -148,14 +155,24 @@ export class KeyedRwLock {
     return this.#acquire(key, (lock) => lock.acquireWrite(options));
   }
 
-  /** Shared access to `key` without waiting (see {@link RwLock.tryAcquireRead}); undefined if it would wait. */
-  tryAcquireRead(key: string): Release | undefined {
+  /**
+   * Shared access to `key` without waiting ({@link RwLock.tryLockRead}): false if it would wait.
+   * Pair every `true` with one {@link unlockRead}.
+   */
+  tryLockRead(key: string): boolean {
     const entry = this.#entry(key);
-    const release = entry.lock.tryAcquireRead();
     // Refused only when the lock is held or awaited, so the entry has users and stays.
-    if (release === undefined) return undefined;
+    if (!entry.lock.tryLockRead()) return false;
     entry.users++;
-    return this.#releaser(key, entry, release);
+    return true;
+  }
+
+  /** Releases one read taken by {@link tryLockRead}. Unguarded: call it exactly once per read. */
+  unlockRead(key: string): void {
+    const entry = this.#locks.get(key);
+    if (entry === undefined) throw new Error(`read lock of ${JSON.stringify(key)} released but not held`);
+    entry.lock.unlockRead();
+    this.#leave(key, entry);
   }
 
   async #acquire(key: string, take: (lock: RwLock) => Promise<Release>): Promise<Release> {

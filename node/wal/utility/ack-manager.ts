@@ -12,7 +12,7 @@ import type { MessageId } from '../../../shared/message/index.js';
 import type { TsoAllocator } from '../../../shared/tso/index.js';
 import { abortReason, Deferred, Mutex, RingBuffer, throwIfAborted } from '../../../shared/util/index.js';
 import { AckDetails } from './ack-details.js';
-import { type AckDetail, Acker, type AckOutcome } from './acker.js';
+import { type AckDetail, Acker, type AckerOwner } from './acker.js';
 import { LastConfirmedManager } from './last-confirmed-manager.js';
 
 /** Options of {@link AckManager}. */
@@ -36,18 +36,10 @@ export interface AckManagerCallOptions {
   readonly signal?: AbortSignal;
 }
 
-interface Entry {
-  readonly timestamp: bigint;
-  readonly lastConfirmedMessageId: MessageId;
-  detail: AckDetail | undefined;
-}
-
 interface BarrierWaiter {
   readonly barrier: bigint;
   readonly done: Deferred<void>;
 }
-
-const SYNC: unique symbol = Symbol('sync');
 
 /**
  * Invariants (checked by the property tests):
@@ -57,7 +49,9 @@ const SYNC: unique symbol = Symbol('sync');
  *
  * Allocation is serialised (one TSO call at a time, then registration), like Milvus holding its
  * mutex across the TSO call: a later, larger tick registered and acknowledged before an earlier
- * one is even known would let `lastConfirmedTimeTick` jump over an append in flight. Acks are
+ * one is even known would let `lastConfirmedTimeTick` jump over an append in flight. When no
+ * allocation waits and the TSO has a timestamp at hand, allocation and registration happen in
+ * one synchronous step ({@link tryAllocate}), which is serialised by construction. Acks are
  * synchronous and may run while an allocation waits for the TSO: that allocation's tick will
  * be greater than everything registered, so the watermark cannot pass it.
  *
@@ -82,7 +76,12 @@ export class AckManager {
   readonly #tso: TsoAllocator;
   readonly #allocLock = new Mutex();
   /** Allocated, waiting for acks, ascending: a FIFO because ticks are registered in order. */
-  readonly #notAcked = new RingBuffer<Entry>();
+  readonly #notAcked = new RingBuffer<Acker>();
+  /** Shared by every acker of this manager (no closure per allocation). */
+  readonly #owner: AckerOwner = {
+    lastAllocatedTimeTick: () => this.#lastAllocatedTimeTick,
+    acknowledged: () => this.#popAcknowledged(),
+  };
   readonly #lastConfirmed: LastConfirmedManager;
   readonly #barrierWaiters = new Set<BarrierWaiter>();
   #acknowledged: AckDetail[] = [];
@@ -123,9 +122,30 @@ export class AckManager {
    * @throws StreamingError ON_SHUTDOWN after {@link close}; the TSO's error if it fails; the abort
    *   reason if `signal` aborts first. Nothing is registered in those cases.
    */
-  async allocate(options: AckManagerCallOptions = {}): Promise<Acker> {
-    const entry = await this.#allocateEntry(options.signal);
-    return new Acker(entry.timestamp, entry.lastConfirmedMessageId, (outcome) => this.#ack(entry, outcome));
+  allocate(options: AckManagerCallOptions = {}): Promise<Acker> {
+    try {
+      const acker = options.signal?.aborted === true ? undefined : this.tryAllocate();
+      if (acker !== undefined) return Promise.resolve(acker);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#allocateWaiting(options.signal);
+  }
+
+  /**
+   * {@link allocate} without waiting, when nothing stands in the way: no allocation is in
+   * progress (so the new tick is still registered after every earlier one) and the TSO has a
+   * timestamp at hand (`TsoAllocator.tryAllocate`). Undefined = call {@link allocate}. This is
+   * the hot path of every append: no lock, no promise.
+   *
+   * @throws StreamingError ON_SHUTDOWN after {@link close}; the TSO's error. Nothing is registered
+   *   in those cases.
+   */
+  tryAllocate(): Acker | undefined {
+    this.#throwIfClosed();
+    if (this.#allocLock.isLocked || this.#tso.tryAllocate === undefined) return undefined;
+    const timestamp = this.#tso.tryAllocate(1);
+    return timestamp === undefined ? undefined : this.#register(timestamp);
   }
 
   /**
@@ -144,8 +164,8 @@ export class AckManager {
    * them. Empty when an older append is still in flight.
    */
   async syncAndGetAcknowledged(options: AckManagerCallOptions = {}): Promise<AckDetails> {
-    const entry = await this.#allocateEntry(options.signal);
-    this.#ack(entry, SYNC);
+    const acker = await this.allocate(options);
+    acker.ackSync();
     const details = this.#acknowledged;
     this.#acknowledged = [];
     return new AckDetails(details);
@@ -162,7 +182,8 @@ export class AckManager {
     this.#barrierWaiters.clear();
   }
 
-  async #allocateEntry(signal: AbortSignal | undefined): Promise<Entry> {
+  /** The allocation that waits: for an allocation in progress (the lock), then for the TSO. */
+  async #allocateWaiting(signal: AbortSignal | undefined): Promise<Acker> {
     this.#throwIfClosed();
     const release = await this.#allocLock.acquire(signal === undefined ? {} : { signal });
     try {
@@ -172,56 +193,33 @@ export class AckManager {
       // A tick taken but not registered is simply never used: gaps in time ticks are harmless.
       this.#throwIfClosed();
       throwIfAborted(signal);
-      if (timestamp <= this.#lastAllocatedTimeTick) {
-        throw StreamingError.inner(`TSO went backwards: got ${timestamp} after ${this.#lastAllocatedTimeTick}`);
-      }
-      this.#lastAllocatedTimeTick = timestamp;
-      const entry: Entry = { timestamp, lastConfirmedMessageId: this.#lastConfirmed.lastConfirmedMessageId, detail: undefined };
-      this.#notAcked.push(entry);
-      return entry;
+      return this.#register(timestamp);
     } finally {
       release();
     }
   }
 
-  #ack(entry: Entry, outcome: AckOutcome | typeof SYNC): void {
-    // Every detail is built by the one literal below (no spreads): one object shape, one allocation.
-    let kind: AckDetail['kind'] = 'sync';
-    let message: AckDetail['message'];
-    let txnSession: AckDetail['txnSession'];
-    let error: unknown;
-    if (outcome !== SYNC) {
-      kind = outcome.kind;
-      if (outcome.kind === 'success') {
-        message = outcome.message;
-        txnSession = outcome.txnSession;
-      } else {
-        error = outcome.error;
-      }
+  #register(timestamp: bigint): Acker {
+    if (timestamp <= this.#lastAllocatedTimeTick) {
+      throw StreamingError.inner(`TSO went backwards: got ${timestamp} after ${this.#lastAllocatedTimeTick}`);
     }
-    entry.detail = {
-      kind,
-      beginTimestamp: entry.timestamp,
-      endTimestamp: this.#lastAllocatedTimeTick,
-      lastConfirmedMessageId: entry.lastConfirmedMessageId,
-      message,
-      txnSession,
-      error,
-    };
-    this.#popAcknowledged();
+    this.#lastAllocatedTimeTick = timestamp;
+    const acker = new Acker(timestamp, this.#lastConfirmed.lastConfirmedMessageId, this.#owner);
+    this.#notAcked.push(acker);
+    return acker;
   }
 
   /** Pops the acknowledged prefix of the allocated ticks and moves the watermarks. */
   #popAcknowledged(): void {
-    let last: AckDetail | undefined;
-    for (let head = this.#notAcked.peek(); head?.detail !== undefined; head = this.#notAcked.peek()) {
+    let last: Acker | undefined;
+    for (let head = this.#notAcked.peek(); head?.acknowledged === true; head = this.#notAcked.peek()) {
       this.#notAcked.shift();
-      last = head.detail;
-      this.#lastConfirmed.addConfirmedOne(last);
-      this.#acknowledged.push(last);
+      last = head;
+      this.#lastConfirmed.addConfirmedOne(head);
+      this.#acknowledged.push(head);
     }
     if (last === undefined) return;
-    this.#lastConfirmedTimeTick = last.beginTimestamp;
+    this.#lastConfirmedTimeTick = last.timestamp;
     this.#lastConfirmed.advance(this.#lastConfirmedTimeTick);
     if (this.#barrierWaiters.size > 0) this.#wakeBarrierWaiters();
   }

@@ -48,38 +48,113 @@ export interface AckDetail {
 }
 
 /**
- * Handle of one allocated time tick. The appender stamps {@link timestamp} as `_tt` and
- * {@link lastConfirmedMessageId} as `_lc`, appends, then calls {@link ack} exactly once, also on
- * failure: an acker never acknowledged holds the time tick (and every later one) back forever.
+ * @internal How ackers report back to the ack manager that made them (one object per manager,
+ * shared by all its ackers).
  */
-export class Acker {
+export interface AckerOwner {
+  /** The newest time tick allocated right now: an acknowledged detail's `endTimestamp`. */
+  lastAllocatedTimeTick(): bigint;
+  /** Called once per acker, right after it recorded its outcome. */
+  acknowledged(acker: Acker): void;
+}
+
+/**
+ * Handle of one allocated time tick. The appender stamps {@link timestamp} as `_tt` and
+ * {@link lastConfirmedMessageId} as `_lc`, appends, then acknowledges exactly once ({@link ack},
+ * or {@link ackSuccess} / {@link ackError}), also on failure: an acker never acknowledged holds
+ * the time tick (and every later one) back forever.
+ *
+ * Once acknowledged the acker is its own {@link AckDetail}: the ack manager keeps, pops and hands
+ * out this very object, so an append costs one record instead of a handle, a queue entry and a
+ * detail (this is the WAL's hot path). The detail fields read as the outcome only once
+ * {@link acknowledged}; before that `kind` throws.
+ */
+export class Acker implements AckDetail {
   /** The allocated time tick. */
   readonly timestamp: bigint;
   /** The last confirmed id at allocation time. */
   readonly lastConfirmedMessageId: MessageId;
-  readonly #onAck: (outcome: AckOutcome) => void;
-  #acknowledged = false;
+  readonly #owner: AckerOwner;
+  #kind: AckKind | undefined;
+  #endTimestamp = 0n;
+  #message: ImmutableMessage | undefined;
+  #txnSession: AckTxnSession | undefined;
+  #error: unknown;
 
   /** @internal Created by the ack manager only. */
-  constructor(timestamp: bigint, lastConfirmedMessageId: MessageId, onAck: (outcome: AckOutcome) => void) {
+  constructor(timestamp: bigint, lastConfirmedMessageId: MessageId, owner: AckerOwner) {
     this.timestamp = timestamp;
     this.lastConfirmedMessageId = lastConfirmedMessageId;
-    this.#onAck = onAck;
+    this.#owner = owner;
   }
 
-  /** True once {@link ack} was called. */
+  /** True once acknowledged. */
   get acknowledged(): boolean {
-    return this.#acknowledged;
+    return this.#kind !== undefined;
   }
+
+  // ---- AckDetail (meaningful once acknowledged) ----
+
+  get kind(): AckKind {
+    if (this.#kind === undefined) throw new Error(`time tick ${this.timestamp} is not acknowledged yet`);
+    return this.#kind;
+  }
+
+  get beginTimestamp(): bigint {
+    return this.timestamp;
+  }
+
+  get endTimestamp(): bigint {
+    return this.#endTimestamp;
+  }
+
+  get message(): ImmutableMessage | undefined {
+    return this.#message;
+  }
+
+  get txnSession(): AckTxnSession | undefined {
+    return this.#txnSession;
+  }
+
+  get error(): unknown {
+    return this.#error;
+  }
+
+  // ---- acknowledging ----
 
   /**
    * Reports how the append ended. Returns false (and changes nothing) if already acknowledged,
    * so a `finally` that acks defensively cannot corrupt the manager's bookkeeping.
    */
   ack(outcome: AckOutcome): boolean {
-    if (this.#acknowledged) return false;
-    this.#acknowledged = true;
-    this.#onAck(outcome);
+    return outcome.kind === 'success' ? this.ackSuccess(outcome.message, outcome.txnSession) : this.ackError(outcome.error);
+  }
+
+  /** {@link ack} of a `success` outcome, without building the outcome object. */
+  ackSuccess(message: ImmutableMessage, txnSession?: AckTxnSession): boolean {
+    if (this.#kind !== undefined) return false;
+    this.#message = message;
+    this.#txnSession = txnSession;
+    return this.#settle('success');
+  }
+
+  /** {@link ack} of an `error` outcome. */
+  ackError(error: unknown): boolean {
+    if (this.#kind !== undefined) return false;
+    this.#error = error;
+    return this.#settle('error');
+  }
+
+  /** @internal The ack manager's own `sync` tick, acknowledged as soon as it is allocated. */
+  ackSync(): boolean {
+    if (this.#kind !== undefined) return false;
+    return this.#settle('sync');
+  }
+
+  #settle(kind: AckKind): true {
+    this.#kind = kind;
+    this.#endTimestamp = this.#owner.lastAllocatedTimeTick();
+    this.#owner.acknowledged(this);
     return true;
   }
 }

@@ -6,15 +6,16 @@
  * reading the WAL from L (inclusive) delivers every message whose time tick is greater than
  * M's, and every message of every transaction that commits after M.
  */
-import type { MessageId } from '../../../shared/message/index.js';
+import type { ImmutableMessage, MessageId } from '../../../shared/message/index.js';
 import { RingBuffer } from '../../../shared/util/index.js';
-import type { AckDetail, AckTxnSession } from './acker.js';
+import type { AckDetail } from './acker.js';
 import { MinHeap } from './min-heap.js';
 
-interface Pending {
-  readonly messageId: MessageId;
-  readonly endTimestamp: bigint;
-  readonly txnSession: AckTxnSession | undefined;
+/** A successful detail: kept as is (no copy per append), its id read from its message. */
+type Pending = AckDetail & { readonly message: ImmutableMessage };
+
+function idOf(p: Pending): MessageId {
+  return p.message.messageId;
 }
 
 /**
@@ -51,7 +52,7 @@ export class LastConfirmedManager {
   readonly #inOrder = new RingBuffer<Pending>();
   #inOrderTail: MessageId | undefined;
   /** Entries that arrived with an id below {@link #inOrderTail}. */
-  readonly #outOfOrder = new MinHeap<Pending>((a, b) => a.messageId.lt(b.messageId));
+  readonly #outOfOrder = new MinHeap<Pending>((a, b) => idOf(a).lt(idOf(b)));
   #lastConfirmedMessageId: MessageId;
 
   /** Seeded with the last confirmed id at WAL open (see the ack manager). */
@@ -80,8 +81,8 @@ export class LastConfirmedManager {
   /** {@link addConfirmed} for one detail (the ack manager's hot path: no array). */
   addConfirmedOne(d: AckDetail): void {
     if (d.kind !== 'success' || d.message === undefined) return;
+    const pending = d as Pending;
     const messageId = d.message.messageId;
-    const pending: Pending = { messageId, endTimestamp: d.endTimestamp, txnSession: d.txnSession };
     if (this.#inOrderTail === undefined || this.#inOrderTail.lt(messageId)) {
       this.#inOrder.push(pending);
       this.#inOrderTail = messageId;
@@ -100,7 +101,8 @@ export class LastConfirmedManager {
       if (top.txnSession !== undefined && !top.txnSession.isExpiredOrDone(lastConfirmedTimeTick)) break;
       if (top === this.#inOrder.peek()) this.#inOrder.shift();
       else this.#outOfOrder.pop();
-      if (this.#lastConfirmedMessageId.lt(top.messageId)) this.#lastConfirmedMessageId = top.messageId;
+      const id = idOf(top);
+      if (this.#lastConfirmedMessageId.lt(id)) this.#lastConfirmedMessageId = id;
     }
     if (this.#inOrder.length === 0) this.#inOrderTail = undefined;
   }
@@ -110,6 +112,6 @@ export class LastConfirmedManager {
     const a = this.#inOrder.peek();
     const b = this.#outOfOrder.peek();
     if (a === undefined) return b;
-    return b !== undefined && b.messageId.lt(a.messageId) ? b : a;
+    return b !== undefined && idOf(b).lt(idOf(a)) ? b : a;
   }
 }

@@ -65,7 +65,7 @@ export class WriteAheadBuffer {
     assertTimeTick(firstTimeTickMessage);
     this.#now = options.now ?? Date.now;
     this.#queue = new WriteAheadQueue(capacityBytes, keepaliveMs);
-    this.#queue.push([firstTimeTickMessage], this.#now());
+    this.#queue.pushBatch([], firstTimeTickMessage, this.#now());
     this.#lastTimeTickMessage = firstTimeTickMessage;
     this.#source = {
       queue: this.#queue,
@@ -127,7 +127,7 @@ export class WriteAheadBuffer {
     if (before > tick) throw new RangeError(`write-ahead buffer: message time tick ${before} is after its time tick ${tick}`);
     const now = this.#now();
     if (timeTickMessage.notPersisted) this.#queue.evict(now);
-    else this.#queue.push(messages.length === 0 ? [timeTickMessage] : [...messages, timeTickMessage], now);
+    else this.#queue.pushBatch(messages, timeTickMessage, now);
     this.#lastTimeTickMessage = timeTickMessage;
     this.#notify();
   }

@@ -2,7 +2,7 @@
  * The storage of the write-ahead buffer (Milvus `wab.pendingQueue`): persisted messages in time
  * tick order, each with a continuous offset, evicted from the front by age and size.
  */
-import { type ImmutableMessage, MessageType } from '../../../shared/message/index.js';
+import type { ImmutableMessage } from '../../../shared/message/index.js';
 
 /** One stored message and its position. */
 export interface WriteAheadEntry {
@@ -88,23 +88,23 @@ export class WriteAheadQueue {
   }
 
   /**
-   * Appends messages (already validated by the caller as a batch), then evicts.
-   *
-   * @throws RangeError if a data message's tick is not above the last one, or a TimeTick's is below it.
+   * Appends one sync batch, `messages` then `timeTickMessage`, then evicts. The caller validated
+   * the batch against the invariants above (`WriteAheadBuffer.append` does, before anything
+   * changes, so a bad batch leaves the queue untouched): this runs for every appended message.
    */
-  push(messages: readonly ImmutableMessage[], now: number): void {
-    for (const message of messages) {
-      const timeTick = message.timeTick;
-      const isTick = message.messageType === MessageType.TimeTick;
-      if (isTick ? timeTick < this.#lastTimeTick : timeTick <= this.#lastTimeTick) {
-        throw new RangeError(`write-ahead buffer: time tick ${timeTick} of ${message.toString()} is not after ${this.#lastTimeTick}`);
-      }
-      const size = message.estimateSize();
-      this.#entries.push({ message, timeTick, offset: this.#nextOffset++, expireAt: now + this.#keepaliveMs, size });
-      this.#bytes += size;
-      this.#lastTimeTick = timeTick;
-    }
+  pushBatch(messages: readonly ImmutableMessage[], timeTickMessage: ImmutableMessage, now: number): void {
+    const expireAt = now + this.#keepaliveMs;
+    for (const message of messages) this.#pushOne(message, expireAt);
+    this.#pushOne(timeTickMessage, expireAt);
     this.evict(now);
+  }
+
+  #pushOne(message: ImmutableMessage, expireAt: number): void {
+    const timeTick = message.timeTick;
+    const size = message.estimateSize();
+    this.#entries.push({ message, timeTick, offset: this.#nextOffset++, expireAt, size });
+    this.#bytes += size;
+    this.#lastTimeTick = timeTick;
   }
 
   /**

@@ -4,8 +4,8 @@
  * sessions, and reports each append's end to the ack manager.
  */
 import {
+  type ImmutableMessage,
   type Logger,
-  type MessageId,
   MessageType,
   type MutableMessage,
   noopLogger,
@@ -71,7 +71,7 @@ export class TimeTickInterceptor implements Interceptor {
     this.#logger = options.logger ?? noopLogger;
   }
 
-  doAppend(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId> {
+  doAppend(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
     if (message.messageType === MessageType.TimeTick) return this.#appendTimeTick(message, ctx, next);
     return this.#appendMessage(message, ctx, next);
   }
@@ -102,32 +102,89 @@ export class TimeTickInterceptor implements Interceptor {
     return this.#closed;
   }
 
-  async #appendTimeTick(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId> {
+  async #appendTimeTick(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
     const timeTick = message.timeTick;
     if (timeTick === undefined) throw StreamingError.invalidArgument('_tt', 'a TimeTick message must carry its time tick');
     this.#txns.cleanupTxnUntil(timeTick);
-    const id = await next(message, ctx);
+    const stored = await next(message, ctx);
     const lc = message.lastConfirmed;
     ctx.result.timeTick = timeTick;
-    ctx.result.lastConfirmedMessageId = lc === undefined || lc === 'self' ? id : lc;
-    return id;
+    ctx.result.lastConfirmedMessageId = lc === undefined || lc === 'self' ? stored.messageId : lc;
+    return stored;
   }
 
-  async #appendMessage(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<MessageId> {
-    const acker = await this.#allocate(message, ctx.signal);
-    let stamped = message.withAppendStamp({ timeTick: acker.timestamp, lastConfirmed: acker.lastConfirmedMessageId, walTerm: this.#walTerm });
+  #appendMessage(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
+    const barrier = message.barrierTimeTick;
+    let acker: Acker | undefined;
+    try {
+      // The common case takes its tick synchronously: no barrier, nothing waiting to allocate.
+      if (barrier === undefined && ctx.signal?.aborted !== true) acker = this.#acks.tryAllocate();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (acker === undefined) return this.#allocateAndAppend(message, barrier, ctx, next);
+    const stamped = this.#stamp(message, acker);
+    if (isOutsideTxn(stamped)) return this.#appendPlain(stamped, acker, ctx, next);
+    return this.#appendStamped(stamped, acker, ctx, next);
+  }
+
+  async #allocateAndAppend(message: MutableMessage, barrier: bigint | undefined, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
+    const acker = await this.#allocate(barrier, ctx.signal);
+    return this.#appendStamped(this.#stamp(message, acker), acker, ctx, next);
+  }
+
+  #stamp(message: MutableMessage, acker: Acker): MutableMessage {
+    return message.withAppendStamp({ timeTick: acker.timestamp, lastConfirmed: acker.lastConfirmedMessageId, walTerm: this.#walTerm });
+  }
+
+  /**
+   * A message outside any transaction, the hot path: no frame of its own. The acker learns the
+   * outcome in a reaction registered before anyone above can await the returned promise, so it
+   * is acknowledged before the append resolves to its caller, as in {@link #appendStamped}.
+   */
+  #appendPlain(stamped: MutableMessage, acker: Acker, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
+    let appended: Promise<ImmutableMessage>;
+    try {
+      appended = next(stamped, ctx);
+    } catch (error) {
+      appended = Promise.reject(error);
+    }
+    appended.then(
+      (stored) => this.#acknowledge(acker, stored, undefined),
+      (error: unknown) => this.#acknowledge(acker, undefined, error),
+    );
+    // Read by the caller only once the append succeeded.
+    ctx.result.timeTick = acker.timestamp;
+    ctx.result.lastConfirmedMessageId = acker.lastConfirmedMessageId;
+    return appended;
+  }
+
+  /** Acknowledges off the append's own promise chain: a failure here is a bug, logged, never unhandled. */
+  #acknowledge(acker: Acker, stored: ImmutableMessage | undefined, error: unknown): void {
+    try {
+      if (stored !== undefined) acker.ackSuccess(stored);
+      else acker.ackError(error);
+      this.#operator.notifyAcknowledged();
+    } catch (bug) {
+      this.#logger.error({ err: bug, timeTick: acker.timestamp.toString() }, 'acknowledging an append failed');
+    }
+  }
+
+  /** Any message with its tick: transactions step around the append (may wait for a commit's bodies). */
+  async #appendStamped(message: MutableMessage, acker: Acker, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
+    let stamped = message;
     let step: TxnStep | undefined;
-    let id: MessageId;
+    let stored: ImmutableMessage;
     try {
       const prepared = prepareTxn(this.#txns, stamped, acker.timestamp, ctx.signal);
       step = prepared instanceof Promise ? await prepared : prepared;
       if (step !== undefined) stamped = step.message;
-      id = await next(stamped, ctx);
+      stored = await next(stamped, ctx);
     } catch (error) {
       try {
         step?.finish(false);
       } finally {
-        acker.ack({ kind: 'error', error });
+        acker.ackError(error);
         this.#operator.notifyAcknowledged();
       }
       throw error;
@@ -137,19 +194,17 @@ export class TimeTickInterceptor implements Interceptor {
     try {
       step?.finish(true);
     } finally {
-      acker.ack({ kind: 'success', message: stamped.intoImmutable(id), txnSession: step?.session });
+      acker.ackSuccess(stored, step?.session);
       this.#operator.notifyAcknowledged();
     }
     ctx.result.timeTick = acker.timestamp;
     ctx.result.lastConfirmedMessageId = acker.lastConfirmedMessageId;
     const txn = stamped.txnContext;
     if (txn !== undefined) ctx.result.txnContext = txn;
-    return id;
+    return stored;
   }
 
-  #allocate(message: MutableMessage, signal: AbortSignal | undefined): Promise<Acker> {
-    // The common case without a barrier returns the ack manager's promise as is (no extra frame).
-    const barrier = message.barrierTimeTick;
+  #allocate(barrier: bigint | undefined, signal: AbortSignal | undefined): Promise<Acker> {
     if (barrier === undefined) return this.#acks.allocate({ signal });
     return this.#allocateAfterBarrier(barrier, signal);
   }
@@ -157,5 +212,19 @@ export class TimeTickInterceptor implements Interceptor {
   async #allocateAfterBarrier(barrier: bigint, signal: AbortSignal | undefined): Promise<Acker> {
     await this.#operator.advancePast(barrier, signal);
     return this.#acks.allocateWithBarrier(barrier, { signal });
+  }
+}
+
+/**
+ * True for a message no transaction step applies to: not BeginTxn / CommitTxn / RollbackTxn and
+ * no `_tx`. A malformed value reads as false, so `prepareTxn` reports it and the acker learns it.
+ */
+function isOutsideTxn(message: MutableMessage): boolean {
+  try {
+    const type = message.messageType;
+    if (type === MessageType.BeginTxn || type === MessageType.CommitTxn || type === MessageType.RollbackTxn) return false;
+    return message.txnContext === undefined;
+  } catch {
+    return false;
   }
 }

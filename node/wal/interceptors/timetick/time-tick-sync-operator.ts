@@ -5,6 +5,7 @@
 import {
   abortableSleep,
   DEFAULT_WAL_TIME_TICK_INTERVAL_MS,
+  type ImmutableMessage,
   type Logger,
   type MessageId,
   type MutableMessage,
@@ -19,13 +20,14 @@ import type { NotPersistedHint } from '../interceptor.js';
 import { SyncScheduler } from './sync-scheduler.js';
 
 /**
- * Appends a TimeTick through the whole WAL (every interceptor sees it). For a not-persisted tick
- * `notPersisted` is set and must reach the chain's append context, so nothing is written.
+ * Appends a TimeTick through the whole WAL (every interceptor sees it) and resolves with it as
+ * stored. For a not-persisted tick `notPersisted` is set and must reach the chain's append
+ * context, so nothing is written (the result then carries the hint's id).
  */
 export type TimeTickAppender = (
   message: MutableMessage,
   options: { readonly notPersisted: NotPersistedHint | undefined; readonly signal: AbortSignal },
-) => Promise<MessageId>;
+) => Promise<ImmutableMessage>;
 
 /** Options of {@link TimeTickSyncOperator}. */
 export interface TimeTickSyncOperatorOptions {
@@ -203,9 +205,9 @@ export class TimeTickSyncOperator {
     const lastConfirmed = batch.earliestLastConfirmedMessageId as MessageId;
     const persist = batch.hasNonSyncMessage || persistForce;
     const message = newTimeTickMessage({ timeTick, sourceId: this.#sourceId, lastConfirmed, notPersisted: !persist });
-    let id: MessageId;
+    let stored: ImmutableMessage;
     try {
-      id = await this.#append(message, {
+      stored = await this.#append(message, {
         notPersisted: persist ? undefined : { messageId: lastConfirmed },
         signal: this.#closing.signal,
       });
@@ -219,7 +221,7 @@ export class TimeTickSyncOperator {
     if (persist) this.#stats.persisted++;
     else this.#stats.notPersisted++;
     try {
-      this.#wab.append(persist ? batch.successfulMessages() : [], message.intoImmutable(id));
+      this.#wab.append(persist ? batch.successfulMessages() : [], stored);
     } catch (error) {
       // Only a bug breaks the buffer's ordering rules; scanners then fall back to catch-up reads.
       this.#logger.error({ err: error, timeTick: timeTick.toString() }, 'write-ahead buffer rejected a time tick batch');

@@ -105,6 +105,29 @@ describe('MutableMessage', () => {
     expect(msg.estimateSize()).toBe(3 + 1 + 3 + 2 + 1);
   });
 
+  it('withAppendStamp sets _tt, _lc and _wt in one copy, like the separate with… calls', () => {
+    const fresh = (m: MutableMessage): MutableMessage => MutableMessage.create(m.payload, m.properties);
+    const bases = [insert, () => insert().withLastConfirmedUseMessageId(), () => insert().withTimeTick(7n).withWalTerm(1n)].flatMap((make) => {
+      const sized = make();
+      sized.estimateSize(); // a size the stamp adjusts instead of recomputing
+      return [make(), sized];
+    });
+    for (const base of bases) {
+      const stamped = base.withAppendStamp({ timeTick: 1234567890123n, lastConfirmed: MessageId.of(42n), walTerm: 3n });
+      const chained = base.withTimeTick(1234567890123n).withLastConfirmed(MessageId.of(42n)).withProperties({ _wt: '3' });
+      expect(stamped.properties).toEqual(chained.properties);
+      expect(Object.keys(stamped.properties)).toEqual(Object.keys(chained.properties));
+      expect(Object.isFrozen(stamped.properties)).toBe(true);
+      expect(stamped.timeTick).toBe(1234567890123n);
+      expect(stamped.lastConfirmed).toEqual(MessageId.of(42n));
+      expect(stamped.walTerm).toBe(3n);
+      expect(stamped.estimateSize()).toBe(fresh(stamped).estimateSize());
+      const noTerm = base.withAppendStamp({ timeTick: 5n, lastConfirmed: MessageId.of(1n) });
+      expect(noTerm.walTerm).toBe(base.walTerm);
+      expect(noTerm.estimateSize()).toBe(fresh(noTerm).estimateSize());
+    }
+  });
+
   it('copies the properties it is given', () => {
     const props: Record<string, string> = { a: '1' };
     const msg = MutableMessage.fromProto({ payload: null, properties: props });

@@ -109,6 +109,19 @@ describe('validateProducerProperties', () => {
     );
   });
 
+  it('gives the same verdicts when the common values repeat (their checks are remembered)', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(validateProducerProperties(base())).toEqual({ messageType: MessageType.Insert, vchannel: VC, broadcastHeader: undefined });
+      // A remembered vchannel is still checked against `_pcl`, which wants a channel of its own kind.
+      validateProducerProperties({ ...base(), _pcl: '' });
+      expectInvalid(() => validateProducerProperties({ ...base(), _vc: `${VC} ` }), '_vc');
+      // Non-canonical spellings take the long way and are judged as before.
+      expect(validateProducerProperties({ ...base(), _t: '02', _v: '01' }).messageType).toBe(MessageType.Insert);
+      expectInvalid(() => validateProducerProperties({ ...base(), _t: String(MessageType.TimeTick) }), '_t');
+      expectInvalid(() => validateProducerProperties({ ...base(), _v: '3' }), '_v');
+    }
+  });
+
   it('requires a producible message type', () => {
     const noType: Record<string, string> = { ...base() };
     delete noType._t;

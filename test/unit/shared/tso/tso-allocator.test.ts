@@ -14,6 +14,18 @@ describe('LocalTsoAllocator', () => {
     expect(tso.lastAllocated()).toBe(composeTs(now, 12));
   });
 
+  it('tryAllocate always answers, in one sequence with allocate', async () => {
+    let now = 2_000;
+    const tso = new LocalTsoAllocator({ now: () => now });
+    expect(tso.tryAllocate()).toBe(composeTs(2_000, 0));
+    expect(await tso.allocate()).toBe(composeTs(2_000, 1));
+    expect(tso.tryAllocate(3)).toBe(composeTs(2_000, 2));
+    now = 2_001;
+    expect(tso.tryAllocate()).toBe(composeTs(2_001, 0));
+    expect(tso.lastAllocated()).toBe(composeTs(2_001, 0));
+    expectInvalid(() => tso.tryAllocate(0), 'count');
+  });
+
   it('never goes back when the clock does', async () => {
     let now = 5_000;
     const tso = new LocalTsoAllocator({ now: () => now });

@@ -29,7 +29,7 @@ function appender(failures: Error[], availability = new AbortController().signal
 describe('BackendAppender', () => {
   it('retries INNER failures and resolves with the id', async () => {
     const { instance, calls } = appender([StreamingError.inner('a'), StreamingError.inner('b')]);
-    expect((await instance.append(insert(), undefined)).offset).toBe(42n);
+    expect((await instance.append(insert(), undefined)).messageId.offset).toBe(42n);
     expect(calls()).toBe(3);
   });
 

@@ -80,12 +80,12 @@ describe('GroupCommitWriter', () => {
     const rest = ['b', 'c', 'd'].map((t) => writer.append(owner, t, msg(t), 1));
     expect(engine.batches).toHaveLength(1);
     engine.release();
-    expect((await first).offset).toBe(1n);
+    expect((await first).messageId.offset).toBe(1n);
     await waitFor(() => engine.inFlight === 1);
     expect(engine.batches[1]?.records).toEqual(['b', 'c', 'd']);
     expect(engine.batches[1]?.firstOffset).toBe(2n);
     engine.release();
-    expect((await Promise.all(rest)).map((id) => id.offset)).toEqual([2n, 3n, 4n]);
+    expect((await Promise.all(rest)).map((stored) => stored.messageId.offset)).toEqual([2n, 3n, 4n]);
     expect(owner.settled).toBe(4);
     await writer.idle();
   });
@@ -131,7 +131,7 @@ describe('GroupCommitWriter', () => {
     const fresh = new Owner(2n);
     const next = writer.append(fresh, 'new', msg('new'), 1);
     engine.release();
-    expect((await inFlight).offset).toBe(1n);
+    expect((await inFlight).messageId.offset).toBe(1n);
     for (const p of queued) {
       const error = await p.then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(StreamingError);
@@ -140,7 +140,7 @@ describe('GroupCommitWriter', () => {
     await waitFor(() => engine.inFlight === 1);
     expect(engine.batches[1]?.records).toEqual(['new']);
     engine.release();
-    expect((await next).offset).toBe(2n);
+    expect((await next).messageId.offset).toBe(2n);
     expect(old.settled).toBe(3);
   });
 
@@ -159,7 +159,7 @@ describe('GroupCommitWriter', () => {
     const next = writer.append(owner, 'c', msg('c'), 1);
     await waitFor(() => engine.inFlight === 1);
     engine.release();
-    expect((await next).offset).toBe(1n);
+    expect((await next).messageId.offset).toBe(1n);
     expect(owner.settled).toBe(3);
   });
 
@@ -185,10 +185,12 @@ describe('GroupCommitWriter', () => {
     const { engine, host, writer } = setup();
     const owner = new Owner(1n);
     const ids: MessageId[] = [];
-    const all = ['a', 'b'].map((t) =>
-      writer.append(owner, t, msg(t), 1).then((id) => {
+    const all = ['a', 'b'].map((t, i) =>
+      writer.append(owner, t, msg(t), 1).then((stored) => {
         expect(host.commits.length).toBeGreaterThan(0);
-        ids.push(id);
+        // Appenders get the very object readers get from the tail: one stored message, not two.
+        expect(stored).toBe(host.commits[0]?.messages[i]);
+        ids.push(stored.messageId);
       }),
     );
     const idle = writer.idle();

@@ -31,7 +31,7 @@ function recording(name: string, log: string[], extra: Partial<Interceptor> = {}
 function backend(log: string[], id = 7): AppendFn {
   return (message: MutableMessage) => {
     log.push(`backend ${message.messageType}`);
-    return Promise.resolve(MessageId.of(id));
+    return Promise.resolve(message.intoImmutable(MessageId.of(id)));
   };
 }
 
@@ -40,8 +40,10 @@ describe('InterceptorChain', () => {
     const log: string[] = [];
     const chain = new InterceptorChain({ interceptors: [recording('a', log), recording('b', log)], append: backend(log) });
     expect(chain.names).toEqual(['a', 'b']);
-    const id = await chain.append(insert(), newAppendContext());
-    expect(id.equals(MessageId.of(7))).toBe(true);
+    const message = insert();
+    const stored = await chain.append(message, newAppendContext());
+    expect(stored.messageId.equals(MessageId.of(7))).toBe(true);
+    expect(stored.properties).toBe(message.properties);
     expect(log).toEqual(['a>', 'b>', 'backend 2', '<b', '<a']);
   });
 
@@ -80,8 +82,9 @@ describe('InterceptorChain', () => {
     const log: string[] = [];
     const chain = new InterceptorChain({ interceptors: [recording('a', log)], append: backend(log) });
     const tick = newTimeTickMessage({ timeTick: 10n, notPersisted: true, lastConfirmed: MessageId.of(3) });
-    const id = await chain.append(tick, newAppendContext({ notPersisted: { messageId: MessageId.of(3) } }));
-    expect(id.equals(MessageId.of(3))).toBe(true);
+    const stored = await chain.append(tick, newAppendContext({ notPersisted: { messageId: MessageId.of(3) } }));
+    expect(stored.messageId.equals(MessageId.of(3))).toBe(true);
+    expect(stored.properties).toBe(tick.properties);
     expect(log).toEqual(['a>', '<a']);
 
     // A `_np` message without the hint is refused, never written.

@@ -136,14 +136,15 @@ export class GatedBackend {
     for (const gate of this.#parked.splice(0)) gate.resolve();
   }
 
-  readonly append = async (message: MutableMessage): Promise<MessageId> => {
+  readonly append = async (message: MutableMessage): Promise<ImmutableMessage> => {
     this.appendCalls++;
     if (this.#predicate?.(message) === true) {
       const gate = new Deferred<void>();
       this.#parked.push(gate);
       await gate.promise;
     }
-    return this.#inner.append(message);
+    const inner = this.#inner;
+    return inner.appendStored !== undefined ? inner.appendStored(message) : message.intoImmutable(await inner.append(message));
   };
 }
 
@@ -218,8 +219,8 @@ export async function openTestWal(options: TestWalOptions = {}): Promise<TestWal
     chain: built,
     async append(message, signal) {
       const ctx = newAppendContext({ signal });
-      const id = await built.append(message, ctx);
-      return { id, result: ctx.result };
+      const stored = await built.append(message, ctx);
+      return { id: stored.messageId, result: ctx.result };
     },
     async readAll() {
       const out: ImmutableMessage[] = [];

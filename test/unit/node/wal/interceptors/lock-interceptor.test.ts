@@ -1,25 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { LockInterceptor, newAppendContext, type AppendFn } from '../../../../../node/wal/interceptors/index.js';
 import { StreamingError } from '../../../../../shared/errors/index.js';
-import { MessageId, type MutableMessage } from '../../../../../shared/message/index.js';
+import { type ImmutableMessage, MessageId, type MutableMessage } from '../../../../../shared/message/index.js';
 import { Deferred } from '../../../../../shared/util/index.js';
 import { ddl, insert, isSettled, V1, V2 } from './fixtures.js';
 
 /** A `next` whose appends stay in flight until released, in the order they entered. */
 class HeldNext {
   readonly entered: string[] = [];
-  readonly #gates = new Map<string, Deferred<MessageId>>();
+  readonly #gates = new Map<string, { message: MutableMessage; stored: Deferred<ImmutableMessage> }>();
 
   readonly next: AppendFn = (message: MutableMessage) => {
     const name = message.property('name') ?? '?';
     this.entered.push(name);
-    const gate = new Deferred<MessageId>();
-    this.#gates.set(name, gate);
-    return gate.promise;
+    const stored = new Deferred<ImmutableMessage>();
+    this.#gates.set(name, { message, stored });
+    return stored.promise;
   };
 
   release(name: string): void {
-    this.#gates.get(name)?.resolve(MessageId.of(1));
+    const gate = this.#gates.get(name);
+    gate?.stored.resolve(gate.message.intoImmutable(MessageId.of(1)));
+  }
+
+  fail(name: string, error: Error): void {
+    this.#gates.get(name)?.stored.reject(error);
   }
 }
 
@@ -29,7 +34,7 @@ interface Setup {
   lock: LockInterceptor;
   held: HeldNext;
   failed: (string | undefined)[];
-  append: (m: MutableMessage, signal?: AbortSignal) => Promise<MessageId>;
+  append: (m: MutableMessage, signal?: AbortSignal) => Promise<ImmutableMessage>;
 }
 
 function setup(): Setup {
@@ -102,6 +107,44 @@ describe('LockInterceptor', () => {
     held.release('all');
     held.release('v1');
     await Promise.all([a, b]);
+  });
+
+  it('uncontended shared appends go straight through, holding their locks until they settle', async () => {
+    const { lock, held, append } = setup();
+    const a = append(named(insert(V1), 'a'));
+    // No waiting at all: `next` ran synchronously, the read locks are taken.
+    expect(held.entered).toEqual(['a']);
+    expect(lock.lockedVChannelCount).toBe(1);
+    const ddlAfter = append(named(ddl(V1), 'ddl'));
+    await isSettled(ddlAfter);
+    expect(held.entered).toEqual(['a']);
+    held.release('a');
+    expect((await a).property('name')).toBe('a');
+    await isSettled(ddlAfter);
+    expect(held.entered).toEqual(['a', 'ddl']);
+    held.release('ddl');
+    await ddlAfter;
+
+    // Released by the time the caller resumes, after a success, a failure and a synchronous throw.
+    const ok = append(named(insert(V2), 'ok'));
+    held.release('ok');
+    await ok;
+    expect(lock.lockedVChannelCount).toBe(0);
+    const failing = append(named(insert(V2), 'failing'));
+    held.fail('failing', new Error('backend down'));
+    await expect(failing).rejects.toThrow('backend down');
+    expect(lock.lockedVChannelCount).toBe(0);
+    const throwing = lock.doAppend(named(insert(V2), 'throwing'), newAppendContext(), () => {
+      throw new Error('thrown, not rejected');
+    });
+    await expect(throwing).rejects.toThrow('thrown, not rejected');
+    expect(lock.lockedVChannelCount).toBe(0);
+    // And an exclusive message afterwards gets its lock at once.
+    const exclusive = append(named(ddl(V2), 'ddl-v2'));
+    await isSettled(exclusive);
+    expect(held.entered.at(-1)).toBe('ddl-v2');
+    held.release('ddl-v2');
+    await exclusive;
   });
 
   it('releases the locks when the append fails, and a waiter that aborts never enters', async () => {

@@ -54,6 +54,24 @@ describe('RwLock', () => {
     expect(lock.isIdle).toBe(true);
   });
 
+  it('tryLockRead grants a read only when acquireRead would grant it at once', async () => {
+    const lock = new RwLock();
+    expect(lock.tryLockRead()).toBe(true);
+    expect(lock.readers).toBe(1);
+    const w = lock.acquireWrite();
+    // A writer waits: later readers, with or without waiting, queue behind it.
+    expect(lock.tryLockRead()).toBe(false);
+    expect(lock.readers).toBe(1);
+    expect(await isSettled(w)).toBe(false);
+    lock.unlockRead();
+    const releaseW = await w;
+    expect(lock.tryLockRead()).toBe(false);
+    releaseW();
+    expect(lock.tryLockRead()).toBe(true);
+    lock.unlockRead();
+    expect(lock.isIdle).toBe(true);
+  });
+
   it('an aborted waiter gives up without taking the lock and unblocks the readers behind it', async () => {
     const lock = new RwLock();
     const r1 = await lock.acquireRead();
@@ -82,6 +100,24 @@ describe('KeyedRwLock', () => {
     (await a2)();
     b();
     expect(locks.size).toBe(0);
+  });
+
+  it('tryLockRead / unlockRead share a key with waiting readers and writers, and forget it when idle', async () => {
+    const locks = new KeyedRwLock();
+    expect(locks.tryLockRead('k')).toBe(true);
+    expect(locks.tryLockRead('k')).toBe(true);
+    expect(locks.size).toBe(1);
+    const w = locks.acquireWrite('k');
+    expect(locks.tryLockRead('k')).toBe(false);
+    locks.unlockRead('k');
+    expect(await isSettled(w)).toBe(false);
+    locks.unlockRead('k');
+    (await w)();
+    expect(locks.size).toBe(0);
+    expect(locks.tryLockRead('other')).toBe(true);
+    locks.unlockRead('other');
+    expect(locks.size).toBe(0);
+    expect(() => locks.unlockRead('other')).toThrow(/not held/);
   });
 
   it('forgets a key whose only waiter aborted', async () => {

@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImmutableMessage, MessageId } from '../../../../../shared/message/index.js';
-import { beginTxn, commitTxn, insert, isSettled, openTestWal, type TestWal, turn, V1, V2 } from './fixtures.js';
+import { StreamingCode } from '../../../../../shared/errors/index.js';
+import { beginTxn, commitTxn, expectCode, insert, isSettled, openTestWal, type TestWal, turn, V1, V2 } from './fixtures.js';
 
 let wal: TestWal | undefined;
 afterEach(async () => {
@@ -109,6 +110,26 @@ describe('TimeTickInterceptor', () => {
     w.gate.releaseAll();
     await expect(failing).rejects.toThrow();
     expect(w.acks.unacknowledgedCount).toBe(0);
+  });
+
+  it('acknowledges a plain append before its caller resumes, and shares the stored message with the ack', async () => {
+    const w = await open();
+    const { id, result } = await w.append(insert(V1));
+    // No sync ran: only the acknowledgement itself can have moved the watermark past the tick.
+    expect(w.acks.unacknowledgedCount).toBe(0);
+    expect(w.acks.lastConfirmedTimeTick).toBe(result.timeTick);
+    const [detail] = (await w.acks.syncAndGetAcknowledged()).details;
+    expect(detail?.message?.messageId.equals(id)).toBe(true);
+    const [stored] = (await w.readAll()).slice(-1);
+    expect(detail?.message?.properties).toBe(stored?.properties);
+  });
+
+  it('a malformed _tx fails the append after its tick was taken, and the tick is still acknowledged', async () => {
+    const w = await open();
+    await expectCode(w.append(insert(V1).withProperties({ _tx: '!!' })), StreamingCode.INVAILD_ARGUMENT);
+    expect(w.acks.unacknowledgedCount).toBe(0);
+    const { result } = await w.append(insert(V1));
+    expect(w.acks.lastConfirmedTimeTick).toBe(result.timeTick);
   });
 
   it('a barrier message waits until every tick up to the barrier is settled, then gets a greater one', async () => {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MessageId } from '../../../../../shared/message/index.js';
 import { type Acker, AckManager, type AckTxnSession } from '../../../../../node/wal/utility/index.js';
-import { CounterTso, insert } from './fixtures.js';
+import { CounterTso, insert, SyncCounterTso } from './fixtures.js';
 
 type Op =
   | { readonly op: 'plain' | 'begin' | 'sync' }
@@ -62,8 +62,8 @@ function newTxn(): Txn {
   return { state: 'beginning', inFlightBodies: 0, committed: false, session, ids: [] };
 }
 
-async function run(ops: readonly Op[]): Promise<void> {
-  const manager = new AckManager({ tso: new CounterTso(100n), lastConfirmedTimeTick: 100n, lastConfirmedMessageId: MessageId.of(0) });
+async function run(ops: readonly Op[], tso: CounterTso = new CounterTso(100n)): Promise<void> {
+  const manager = new AckManager({ tso, lastConfirmedTimeTick: 100n, lastConfirmedMessageId: MessageId.of(0) });
   const pending: Pending[] = [];
   const txns: Txn[] = [];
   const written: Written[] = [];
@@ -188,7 +188,14 @@ async function run(ops: readonly Op[]): Promise<void> {
 
 describe('AckManager properties', () => {
   it('keeps the watermarks monotonic and the safe-resume contract under any interleaving', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 150, size: 'max' }), run), { numRuns: 300 });
+    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 150, size: 'max' }), (ops) => run(ops)), { numRuns: 300 });
+  });
+
+  it('keeps them when ticks are allocated synchronously (a TSO with tryAllocate)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 150, size: 'max' }), (ops) => run(ops, new SyncCounterTso(100n))),
+      { numRuns: 300 },
+    );
   });
 
   it('eventually confirms every message once all appends and transactions finished', async () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
 import { MessageId } from '../../../../../shared/message/index.js';
+import { Deferred } from '../../../../../shared/util/index.js';
 import type { TsoAllocator } from '../../../../../shared/tso/index.js';
 import { type Acker, AckDetails, AckManager, type AckTxnSession } from '../../../../../node/wal/utility/index.js';
-import { CounterTso, insert, isSettled } from './fixtures.js';
+import { CounterTso, insert, isSettled, SyncCounterTso } from './fixtures.js';
 
 const seeded = (tso: TsoAllocator = new CounterTso()): AckManager =>
   new AckManager({ tso, lastConfirmedTimeTick: 0n, lastConfirmedMessageId: MessageId.of(0) });
@@ -185,6 +186,57 @@ describe('AckManager (Go TestAck)', () => {
     ok(a, 1);
     expect(manager.lastConfirmedTimeTick).toBe(1n);
     manager.close(); // idempotent
+  });
+
+  it('allocates synchronously only when the TSO can and no allocation waits, keeping registration order', async () => {
+    expect(seeded(new CounterTso()).tryAllocate()).toBeUndefined();
+    const gate = new Deferred<void>();
+    const inner = new SyncCounterTso();
+    let windowEmpty = false;
+    // Like the remote TSO: timestamps at hand unless its window is empty, then a round trip.
+    const tso: TsoAllocator = {
+      allocate: async () => {
+        if (windowEmpty) await gate.promise;
+        return inner.allocate();
+      },
+      tryAllocate: () => (windowEmpty ? undefined : inner.tryAllocate()),
+    };
+    const manager = seeded(tso);
+    const a = manager.tryAllocate() as Acker;
+    expect(a.timestamp).toBe(1n);
+    expect((await manager.allocate()).timestamp).toBe(2n); // no waiting either
+    windowEmpty = true;
+    expect(manager.tryAllocate()).toBeUndefined();
+    const waiting = manager.allocate({ signal: new AbortController().signal });
+    await isSettled(waiting);
+    windowEmpty = false;
+    // Taking a tick now would register it ahead of the allocation in progress: refused.
+    expect(manager.tryAllocate()).toBeUndefined();
+    const behind = manager.allocate();
+    gate.resolve();
+    expect((await waiting).timestamp).toBe(3n);
+    expect((await behind).timestamp).toBe(4n);
+    expect(manager.tryAllocate()?.timestamp).toBe(5n);
+    expect(manager.unacknowledgedCount).toBe(5);
+    manager.close();
+    expect(() => manager.tryAllocate()).toThrow(StreamingError);
+  });
+
+  it('an acker is its own detail once acknowledged', async () => {
+    const manager = seeded(new SyncCounterTso());
+    const a = manager.tryAllocate() as Acker;
+    expect(a.acknowledged).toBe(false);
+    expect(() => a.kind).toThrow(/not acknowledged/);
+    const b = await manager.allocate();
+    expect(a.ackSuccess(insert(7, a.timestamp))).toBe(true);
+    expect(a.ackError(new Error('late'))).toBe(false);
+    const [detail] = (await manager.syncAndGetAcknowledged()).details;
+    expect(detail).toBe(a);
+    expect(detail).toMatchObject({ kind: 'success', beginTimestamp: 1n, endTimestamp: 2n, txnSession: undefined, error: undefined });
+    const failure = new Error('append failed');
+    expect(b.ackError(failure)).toBe(true);
+    const [failed] = (await manager.syncAndGetAcknowledged()).details;
+    expect(failed).toMatchObject({ kind: 'error', beginTimestamp: 2n, error: failure, message: undefined });
   });
 
   it('refuses a TSO that goes backwards and registers nothing', async () => {

@@ -99,6 +99,14 @@ export class CounterTso implements TsoAllocator {
   }
 }
 
+/** {@link CounterTso} that also hands out timestamps synchronously (`tryAllocate`), like the local TSO. */
+export class SyncCounterTso extends CounterTso {
+  tryAllocate(): bigint {
+    this.next += 1n;
+    return this.next;
+  }
+}
+
 /** A deterministic pseudo-random sequence (the Go tests use math/rand). */
 export function lcg(seed: number): (n: number) => number {
   let s = seed;
