@@ -18,8 +18,8 @@ import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import { ImmutableMessage, MessageId, type MutableMessage } from '../../../shared/message/index.js';
 import { lockHeldError, storageError } from './backend-errors.js';
-import { encodeBlocks, RecordBlock } from './record-block.js';
-import { decodeRmqLayout, encodeRmqLayout } from './rmq-layout.js';
+import { BlockEncoder, RecordBlock } from './record-block.js';
+import { decodeRmqLayout, encodeRmqLayoutInto, measureRmqLayout } from './rmq-layout.js';
 import { type EngineBatch, FIRST_OFFSET, type MetaKey, type StorageEngine, type StoredState } from './storage-engine.js';
 import { StreamingError } from '../../../shared/errors/index.js';
 
@@ -82,13 +82,19 @@ export interface LevelStorageOptions {
   readonly writeBufferSize: number;
 }
 
-/** LevelDB-backed {@link StorageEngine}; see the file comment. */
-export class LevelStorage implements StorageEngine<Buffer> {
+/**
+ * LevelDB-backed {@link StorageEngine}; see the file comment. A prepared record is the byte size
+ * of its RocksMQ form: the bytes themselves are written straight into the batch's block when the
+ * batch is written, so an append allocates no buffer of its own.
+ */
+export class LevelStorage implements StorageEngine<number> {
   readonly location: string;
   readonly #channel: string;
   readonly #db: WalDb;
-  // One key buffer reused for every put: the native batch copies key and value on `put`.
+  // One key buffer (and one block buffer, in the encoder) reused for every put: the native batch
+  // copies key and value on `put`.
   readonly #scratchKey = Buffer.alloc(KEY_LENGTH);
+  readonly #blocks = new BlockEncoder();
   /** Iterators kept open between reads, by the offset the next read of theirs starts at. */
   readonly #cursors = new Map<bigint, Cursor>();
   /** Bumped by every truncation: iterators opened before it are not kept. */
@@ -147,22 +153,31 @@ export class LevelStorage implements StorageEngine<Buffer> {
     }
   }
 
-  prepare(message: MutableMessage): Buffer {
-    return encodeRmqLayout(message.payload, message.properties);
+  prepare(message: MutableMessage): number {
+    return measureRmqLayout(message.payload, message.properties);
   }
 
-  sizeOf(record: Buffer): number {
-    return record.length;
+  sizeOf(record: number): number {
+    return record;
   }
 
-  async write(batch: EngineBatch<Buffer>): Promise<void> {
+  async write(batch: EngineBatch<number>): Promise<void> {
     const chained = this.#db.batch();
     const key = this.#scratchKey;
     key[0] = BLOCK_PREFIX;
-    for (const block of encodeBlocks(batch.firstOffset, batch.records)) {
-      key.writeBigUInt64BE(block.lastOffset, 1);
-      chained.put(key, block.value);
-    }
+    const { messages } = batch;
+    this.#blocks.encode(
+      batch.firstOffset,
+      batch.records,
+      (i, out, at) => {
+        const message = messages[i] as ImmutableMessage;
+        return encodeRmqLayoutInto(out, at, message.payload, message.properties);
+      },
+      (lastOffset, value) => {
+        key.writeBigUInt64BE(lastOffset, 1);
+        chained.put(key, value);
+      },
+    );
     for (const [name, value] of batch.meta) chained.put(META_KEYS[name], value);
     await chained.write({ sync: batch.sync });
   }

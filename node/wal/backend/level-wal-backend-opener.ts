@@ -35,7 +35,7 @@ export const DEFAULT_WRITE_BUFFER_SIZE = 16 * 1024 * 1024;
  * await opener.close();
  * ```
  */
-export class LevelWalBackendOpener extends StoreWalBackendOpener<Buffer> {
+export class LevelWalBackendOpener extends StoreWalBackendOpener<number> {
   readonly dataRoot: string;
   readonly #writeBufferSize: number;
 
@@ -53,7 +53,7 @@ export class LevelWalBackendOpener extends StoreWalBackendOpener<Buffer> {
     return join(this.dataRoot, 'wal', pchannel);
   }
 
-  protected openEngine(name: string): Promise<StorageEngine<Buffer>> {
+  protected openEngine(name: string): Promise<StorageEngine<number>> {
     return LevelStorage.open(name, this.directoryOf(name), { writeBufferSize: this.#writeBufferSize });
   }
 }

@@ -33,44 +33,78 @@ export interface EncodedBlock {
   readonly value: Buffer;
 }
 
+/** Writes record `index` into `out` at `at` (exactly its size was reserved); returns the position past it. */
+export type RecordWriter = (index: number, out: Buffer, at: number) => number;
+
 /**
- * Packs `records` (stored at `firstOffset, firstOffset + 1, …`) into blocks of about
- * `targetBytes` each, keeping their order.
+ * Packs records into blocks of about `targetBytes` each, in order, writing them straight into a
+ * scratch buffer it keeps between batches: a batch allocates nothing for its blocks, because the
+ * storage copies each value when it is queued (LevelDB's batch `put`). A block too large for the
+ * scratch buffer (one record over the target) gets a buffer of its own.
  */
-export function encodeBlocks(firstOffset: bigint, records: readonly Buffer[], targetBytes: number = BLOCK_TARGET_BYTES): EncodedBlock[] {
-  const blocks: EncodedBlock[] = [];
-  let start = 0;
-  while (start < records.length) {
-    // Extend the block while it stays within the target; the first record always goes in.
-    let end = start + 1;
-    let bytes = (records[start] as Buffer).length;
-    while (end < records.length) {
-      const next = (records[end] as Buffer).length;
-      if (bytes + next > targetBytes) break;
-      bytes += next;
-      end++;
-    }
-    blocks.push({ lastOffset: firstOffset + BigInt(end - 1), value: encodeBlock(records, start, end, bytes) });
-    start = end;
+export class BlockEncoder {
+  readonly #targetBytes: number;
+  #scratch: Buffer | undefined;
+
+  constructor(targetBytes: number = BLOCK_TARGET_BYTES) {
+    this.#targetBytes = targetBytes;
   }
-  return blocks;
+
+  /**
+   * Encodes records `0 … sizes.length − 1`, stored at `firstOffset, firstOffset + 1, …`; calls
+   * `emit` once per block. The value passed to `emit` is only valid during that call.
+   */
+  encode(firstOffset: bigint, sizes: readonly number[], write: RecordWriter, emit: (lastOffset: bigint, value: Buffer) => void): void {
+    let start = 0;
+    while (start < sizes.length) {
+      // Extend the block while it stays within the target; the first record always goes in.
+      let end = start + 1;
+      let bytes = sizes[start] as number;
+      while (end < sizes.length) {
+        const next = sizes[end] as number;
+        if (bytes + next > this.#targetBytes) break;
+        bytes += next;
+        end++;
+      }
+      const count = end - start;
+      const total = HEADER_BYTES + LENGTH_BYTES * count + bytes;
+      const out = this.#bufferFor(total);
+      out[0] = VERSION;
+      out.writeUInt32BE(count, 1);
+      let lengthAt = HEADER_BYTES;
+      let dataAt = HEADER_BYTES + LENGTH_BYTES * count;
+      for (let i = start; i < end; i++) {
+        const size = sizes[i] as number;
+        out.writeUInt32BE(size, lengthAt);
+        lengthAt += LENGTH_BYTES;
+        const next = write(i, out, dataAt);
+        if (next !== dataAt + size) throw new RangeError(`record ${i} took ${next - dataAt} bytes, ${size} were reserved`);
+        dataAt = next;
+      }
+      emit(firstOffset + BigInt(end - 1), out.subarray(0, total));
+      start = end;
+    }
+  }
+
+  #bufferFor(bytes: number): Buffer {
+    // Room for a full block of small records; larger blocks are one-offs.
+    const scratchBytes = this.#targetBytes + HEADER_BYTES + LENGTH_BYTES * 1024;
+    if (bytes > scratchBytes) return Buffer.allocUnsafe(bytes);
+    this.#scratch ??= Buffer.allocUnsafe(scratchBytes);
+    return this.#scratch;
+  }
 }
 
-function encodeBlock(records: readonly Buffer[], start: number, end: number, recordBytes: number): Buffer {
-  const count = end - start;
-  const value = Buffer.allocUnsafe(HEADER_BYTES + LENGTH_BYTES * count + recordBytes);
-  value[0] = VERSION;
-  value.writeUInt32BE(count, 1);
-  let lengthAt = HEADER_BYTES;
-  let dataAt = HEADER_BYTES + LENGTH_BYTES * count;
-  for (let i = start; i < end; i++) {
-    const record = records[i] as Buffer;
-    value.writeUInt32BE(record.length, lengthAt);
-    lengthAt += LENGTH_BYTES;
-    record.copy(value, dataAt);
-    dataAt += record.length;
-  }
-  return value;
+/** Packs ready-made `records` into blocks (copies); see {@link BlockEncoder}. */
+export function encodeBlocks(firstOffset: bigint, records: readonly Buffer[], targetBytes: number = BLOCK_TARGET_BYTES): EncodedBlock[] {
+  const blocks: EncodedBlock[] = [];
+  new BlockEncoder(targetBytes).encode(
+    firstOffset,
+    records.map((r) => r.length),
+    (i, out, at) => at + (records[i] as Buffer).copy(out, at),
+    (lastOffset, value) => blocks.push({ lastOffset, value: Buffer.from(value) }),
+  );
+  return blocks;
 }
 
 /**

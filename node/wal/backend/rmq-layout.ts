@@ -79,13 +79,16 @@ function writeString(out: Buffer, pos: number, s: string, measured: number): num
 }
 
 /**
- * Encodes a payload and its properties into the stored RocksMQ form (magic prefix included).
- * Like Go, an empty payload is omitted; map entries always carry key and value.
+ * Bytes the stored RocksMQ form of `payload` and `properties` takes (magic prefix included).
  *
  * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
  */
-export function encodeRmqLayout(payload: Uint8Array, properties: Readonly<Record<string, string>>): Buffer {
-  const keys = Object.keys(properties);
+export function measureRmqLayout(payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
+  return measureInto(payload, properties, Object.keys(properties));
+}
+
+/** Sizes the record and leaves each key's and value's measure in `lengths` for the writer. */
+function measureInto(payload: Uint8Array, properties: Readonly<Record<string, string>>, keys: readonly string[]): number {
   if (lengths.length < keys.length * 2) lengths = new Int32Array(keys.length * 4);
   let size = MAGIC_LENGTH;
   if (payload.length > 0) size += 1 + varintLength(payload.length) + payload.length;
@@ -104,9 +107,33 @@ export function encodeRmqLayout(payload: Uint8Array, properties: Readonly<Record
     const entry = 2 + varintLength(kl) + kl + varintLength(vl) + vl;
     size += 1 + varintLength(entry) + entry;
   }
-  const out = Buffer.allocUnsafe(size);
-  for (let i = 0; i < MAGIC_LENGTH; i++) out[i] = RMQ_MAGIC[i] as number;
-  let pos = MAGIC_LENGTH;
+  return size;
+}
+
+/**
+ * Encodes a payload and its properties into the stored RocksMQ form (magic prefix included).
+ * Like Go, an empty payload is omitted; map entries always carry key and value.
+ *
+ * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
+ */
+export function encodeRmqLayout(payload: Uint8Array, properties: Readonly<Record<string, string>>): Buffer {
+  const out = Buffer.allocUnsafe(measureRmqLayout(payload, properties));
+  encodeRmqLayoutInto(out, 0, payload, properties);
+  return out;
+}
+
+/**
+ * Writes the stored RocksMQ form into `out` at `at` (the caller made room, see
+ * {@link measureRmqLayout}); returns the position just past it.
+ *
+ * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
+ */
+export function encodeRmqLayoutInto(out: Buffer, at: number, payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
+  const keys = Object.keys(properties);
+  const size = measureInto(payload, properties, keys);
+  if (at + size > out.length) throw new RangeError(`RMQMessageLayout of ${size} bytes does not fit at ${at} of ${out.length}`);
+  for (let i = 0; i < MAGIC_LENGTH; i++) out[at + i] = RMQ_MAGIC[i] as number;
+  let pos = at + MAGIC_LENGTH;
   if (payload.length > 0) {
     out[pos++] = TAG_1_BYTES;
     pos = writeVarint(out, pos, payload.length);
@@ -128,7 +155,7 @@ export function encodeRmqLayout(payload: Uint8Array, properties: Readonly<Record
     pos = writeVarint(out, pos, vl);
     pos = writeString(out, pos, properties[key] as string, vm);
   }
-  return out;
+  return pos;
 }
 
 /** True if `value` starts with the streaming-service magic prefix. */

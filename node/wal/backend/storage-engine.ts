@@ -44,8 +44,10 @@ export interface StorageEngine<R> {
   /** Reads the persisted state; called once, right after opening. */
   load(): Promise<StoredState>;
   /**
-   * Turns a message into its stored form, synchronously and before it is queued, so encoding
-   * overlaps the write in flight. Throws StreamingError INVAILD_ARGUMENT for unstorable input.
+   * Checks, synchronously and before the message is queued, that it can be stored, and returns
+   * what the engine keeps of it until the batch is written (LevelDB: the encoded size; the bytes
+   * are written into the batch's block then). Throws StreamingError INVAILD_ARGUMENT for
+   * unstorable input, so a bad message never fails the batch it would have joined.
    */
   prepare(message: MutableMessage): R;
   /** Bytes a prepared record takes, for batch and cache limits. */

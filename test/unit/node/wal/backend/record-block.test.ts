@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeBlocks, RecordBlock } from '../../../../../node/wal/backend/record-block.js';
+import { BlockEncoder, encodeBlocks, RecordBlock } from '../../../../../node/wal/backend/record-block.js';
 import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
 
 function records(lengths: readonly number[]): Buffer[] {
@@ -46,6 +46,30 @@ describe('record blocks', () => {
         },
       ),
     );
+  });
+
+  it('reuses one scratch buffer across batches without mixing them up, and gives an oversized block its own', () => {
+    const encoder = new BlockEncoder(100);
+    const emitted: ReturnType<typeof encodeBlocks> = [];
+    const values: Buffer[] = [];
+    const batch = (first: bigint, input: Buffer[]): void =>
+      encoder.encode(
+        first,
+        input.map((r) => r.length),
+        (i, out, at) => at + (input[i] as Buffer).copy(out, at),
+        (lastOffset, value) => {
+          values.push(value);
+          emitted.push({ lastOffset, value: Buffer.from(value) });
+        },
+      );
+    const first = records([30, 30, 30, 30]);
+    const second = records([5000, 10]);
+    batch(1n, first);
+    batch(5n, second);
+    expect(readBack(emitted)).toEqual([...first, ...second].map((r, i) => [BigInt(i + 1), r]));
+    // The two small blocks shared the scratch buffer; the 5000-byte one (over the scratch size) did not.
+    expect(values[0]!.buffer).toBe(values[1]!.buffer);
+    expect(values[2]!.buffer).not.toBe(values[0]!.buffer);
   });
 
   it('packs a typical batch into one block per 256 KiB', () => {

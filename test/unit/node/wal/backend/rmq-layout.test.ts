@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeRmqLayout, encodeRmqLayout, hasRmqMagic, RMQ_MAGIC } from '../../../../../node/wal/backend/index.js';
+import { encodeRmqLayoutInto, measureRmqLayout } from '../../../../../node/wal/backend/rmq-layout.js';
 import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
 import { decodeProto, encodeProto } from '../../../../../shared/proto/index.js';
 
@@ -45,6 +46,24 @@ describe('RMQ storage layout', () => {
   it('omits an empty payload, as Go does', () => {
     expect(encodeRmqLayout(Buffer.alloc(0), {}).length).toBe(10);
     expect(decodeRmqLayout(encodeRmqLayout(Buffer.alloc(0), {}))).toEqual({ payload: Buffer.alloc(0), properties: {} });
+  });
+
+  it('measures exactly what it encodes, and encodes in place at any position', () => {
+    fc.assert(
+      fc.property(layoutArb, fc.nat({ max: 64 }), ({ payload, properties }, at) => {
+        const alone = encodeRmqLayout(payload, properties);
+        const size = measureRmqLayout(payload, properties);
+        expect(size).toBe(alone.length);
+        const out = Buffer.alloc(at + size + 3, 0xee);
+        expect(encodeRmqLayoutInto(out, at, payload, properties)).toBe(at + size);
+        expect(out.subarray(at, at + size).equals(alone)).toBe(true);
+        // Nothing outside the record was touched.
+        expect([...out.subarray(0, at), ...out.subarray(at + size)].every((b) => b === 0xee)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => encodeRmqLayoutInto(Buffer.alloc(5), 0, Buffer.from('x'), {})).toThrow(RangeError);
+    expectInvalid(() => measureRmqLayout(Buffer.alloc(0), { k: 7 as unknown as string }), 'property "k"');
   });
 
   it('round-trips any payload and properties', () => {
