@@ -42,6 +42,8 @@ const PCHANNEL = 'bench-rootcoord-dml_0';
 const VCHANNEL = vchannelName(PCHANNEL, 1, 0);
 
 const tso = new LocalTsoAllocator();
+/** Tags the messages of each latency run (property `run`). */
+let tailRuns = 0;
 
 /** Distinct 1 KiB inserts on one vchannel (messages are immutable: reused freely). */
 function messagePool(size: number): MutableMessage[] {
@@ -78,13 +80,15 @@ async function appendThroughput(wal: Wal, concurrency: number, seconds: number, 
 async function tailLatency(wal: Wal, rate: number | undefined, seconds: number): Promise<LatencySummary & { achievedRate: number }> {
   const sentAt: number[] = [];
   const samples: number[] = [];
+  const run = String(++tailRuns);
   const scanner = wal.read({ name: 'bench-tail', vchannel: VCHANNEL, deliverPolicy: deliverLatest() });
   let received = 0;
   let sent = 0;
   let stopped = false;
   const reading = (async () => {
     for await (const m of scanner) {
-      if (m.messageType !== MessageType.Insert || !('property' in m)) continue;
+      // Only this run's messages: `latest` may also deliver the message the previous phase wrote last.
+      if (m.messageType !== MessageType.Insert || !('property' in m) || m.property('run') !== run) continue;
       const seq = Number(m.property('seq'));
       samples.push(performance.now() - (sentAt[seq] as number));
       if (++received === sent && stopped) break;
@@ -94,7 +98,7 @@ async function tailLatency(wal: Wal, rate: number | undefined, seconds: number):
   const send = (): Promise<unknown> => {
     const seq = sent++;
     sentAt[seq] = performance.now();
-    return wal.append(newUserMessage({ type: MessageType.Insert, vchannel: VCHANNEL, payload, properties: { seq: String(seq) } }));
+    return wal.append(newUserMessage({ type: MessageType.Insert, vchannel: VCHANNEL, payload, properties: { run, seq: String(seq) } }));
   };
   const start = performance.now();
   const deadline = start + seconds * 1000;
