@@ -154,6 +154,22 @@ export class RemoteTsoAllocator implements TsoAllocator {
     });
   }
 
+  /**
+   * {@inheritDoc TsoAllocator.tryAllocate} Undefined while callers are queued (they go first) or
+   * nothing is prefetched: the WAL then takes the waiting path through {@link allocate}.
+   */
+  tryAllocate(count = 1): bigint | undefined {
+    if (!Number.isInteger(count) || count < 1 || count > LOGICAL_COUNT) {
+      throw StreamingError.invalidArgument('count', `must be an integer in [1, ${LOGICAL_COUNT}], got ${count}`);
+    }
+    if (this.#closing) throw this.#closedError();
+    if (this.#waiters.length > 0) return undefined;
+    const ts = this.#windows.take(count);
+    if (ts !== undefined) this.#prefetchIfLow();
+    else this.#pump();
+    return ts;
+  }
+
   /** Drops every prefetched timestamp: the next ones come from an RPC sent after this call. */
   sync(): void {
     this.#generation++;

@@ -53,6 +53,38 @@ describe('RemoteTsoAllocator', () => {
     expect(server.requests).toContain(5_000);
   });
 
+  it('tryAllocate takes prefetched timestamps without waiting, never ahead of queued callers, in one order with allocate', async () => {
+    const server = await tsoServer();
+    const tso = client({ target: server.address, windowSize: 100, refillBelow: 10, windowTtlMs: 60_000 });
+    // Nothing prefetched yet: no timestamp, but the fetch starts.
+    expect(tso.tryAllocate(1)).toBeUndefined();
+    const results: bigint[] = [await waitFor(() => tso.tryAllocate(1), { timeoutMs: 10_000, message: 'a prefetched timestamp' })];
+    results.push(await tso.allocate(1));
+    for (let i = 0; i < 300; i++) {
+      const ts = tso.tryAllocate(1) ?? (await tso.allocate(1));
+      results.push(ts);
+    }
+    expectStrictlyIncreasing(results);
+    // A queued caller goes first: while it waits, tryAllocate refuses.
+    server.stop();
+    tso.sync();
+    const queued = tso.allocate(1);
+    expect(tso.waiting).toBe(1);
+    expect(tso.tryAllocate(1)).toBeUndefined();
+    await server.start();
+    const after = await queued;
+    expect(after > results.at(-1)!).toBe(true);
+    expect(() => tso.tryAllocate(0)).toThrow(StreamingError);
+    await tso.close();
+    let closed: unknown;
+    try {
+      tso.tryAllocate(1);
+    } catch (error) {
+      closed = error;
+    }
+    expect((closed as StreamingError).code).toBe(StreamingCode.ON_SHUTDOWN);
+  });
+
   it('makes callers wait while the coordinator is down and serves them once it is back', async () => {
     const server = await tsoServer();
     const tso = client({ target: server.address, windowTtlMs: 60_000 });
