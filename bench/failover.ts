@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageId, MessageType, newUserMessage, pchannelInfo, vchannelName, waitFor } from '../shared/index.js';
 import { startEtcd, type EtcdProcess } from '../test/harness/etcd.js';
 import { startProcess, type TestProcess } from '../test/harness/procs.js';
+import { walctlProcess } from '../test/harness/walctl.js';
 import { allocateTimestamp, appendOnce, listNodes, type Placement, walDistribution } from './lib/cluster-clients.js';
 import { round } from './lib/percentiles.js';
 
@@ -27,7 +28,6 @@ const args = process.argv.slice(2);
 const ROUNDS = numberArg('--rounds', 3);
 const TTL_MS = numberArg('--ttl-ms', 3_000);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const READY_TIMEOUT_MS = 60_000;
 const FAILOVER_TIMEOUT_MS = TTL_MS + 30_000;
 const PCHANNELS = 2;
 
@@ -39,15 +39,7 @@ function numberArg(name: string, fallback: number): number {
 const processes = new Set<TestProcess>();
 
 function walctl(kind: 'coord' | 'node', extra: readonly string[]): Promise<TestProcess> {
-  const proc = startProcess({
-    cmd: process.execPath,
-    args: ['--import', 'tsx', 'cli/main.ts', kind, '--port', '0', '--log-level', 'warn', ...extra],
-    cwd: ROOT,
-    name: `walctl-${kind}`,
-    readyTimeoutMs: READY_TIMEOUT_MS,
-    env: { STREAMING_LOG_LEVEL: undefined, STREAMING_ETCD_ENDPOINTS: undefined },
-  });
-  return proc.then((p) => (processes.add(p), p));
+  return startProcess(walctlProcess(kind, extra)).then((p) => (processes.add(p), p));
 }
 
 async function killed(proc: TestProcess): Promise<void> {

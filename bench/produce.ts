@@ -31,6 +31,7 @@ import {
   waitFor,
 } from '../shared/index.js';
 import { startProcess } from '../test/harness/procs.js';
+import { walctlProcess } from '../test/harness/walctl.js';
 import { walDistribution } from './lib/cluster-clients.js';
 import { round, summarize, type LatencySummary } from './lib/percentiles.js';
 
@@ -163,14 +164,8 @@ const TIME_TICK = '1';
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-produce-'));
-  const server = await startProcess({
-    cmd: process.execPath,
-    // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it exits.
-    args: [...cpuProfileFlags(), '--import', 'tsx', 'cli/main.ts', 'standalone', '--data', dataDir, '--port', '0', '--node-port', '0', '--pchannels', '1', '--log-level', 'warn'],
-    cwd: ROOT,
-    name: 'walctl-standalone',
-    readyTimeoutMs: 60_000,
-  });
+  // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it exits.
+  const server = await startProcess(walctlProcess('standalone', ['--data', dataDir, '--pchannels', '1'], { nodeFlags: cpuProfileFlags() }));
   const clients: grpc.Client[] = [];
   try {
     const coordAddress = String(server.ready['coordAddress']);

@@ -8,7 +8,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -30,10 +30,9 @@ import {
 import { startEtcd, type EtcdProcess } from '../harness/etcd.js';
 import { useProcesses, type TestProcess } from '../harness/procs.js';
 import { uniqueName } from '../harness/unique.js';
+import { walctlProcess } from '../harness/walctl.js';
 import { type ConsumeRequest, type ConsumeResponse, handshakeMetadata, Probe, type ProduceRequest, type ProduceResponse } from '../integration/node-handler-fixture.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const READY_TIMEOUT_MS = 60_000;
 const CALL_TIMEOUT_MS = 60_000;
 const TTL_MS = 3_000;
 const TIME_TICK_TYPE = marshalMessageType(MessageType.TimeTick);
@@ -56,14 +55,7 @@ afterEach(() => {
 });
 
 function walctl(kind: 'coord' | 'node', extra: readonly string[]): Promise<TestProcess> {
-  return start({
-    cmd: process.execPath,
-    args: ['--import', 'tsx', 'cli/main.ts', kind, '--port', '0', '--log-level', 'warn', ...extra],
-    cwd: ROOT,
-    name: `walctl-${kind}`,
-    readyTimeoutMs: READY_TIMEOUT_MS,
-    env: { STREAMING_LOG_LEVEL: undefined, STREAMING_ETCD_ENDPOINTS: undefined },
-  });
+  return start(walctlProcess(kind, extra));
 }
 
 function unary<Res>(fn: (cb: (e: grpc.ServiceError | null, r?: Res) => void) => unknown): Promise<Res> {
