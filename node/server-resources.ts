@@ -54,10 +54,12 @@ export function createNodeTso(coordAddress: (() => string | undefined) | undefin
  * those WALs (shutdown, self-fence) is never stuck behind a TSO that cannot answer.
  */
 export function abortableTso(tso: TsoAllocator, signal: AbortSignal): TsoAllocator {
-  return {
-    allocate: (count = 1) =>
-      tso instanceof RemoteTsoAllocator ? tso.allocate(count, { signal }) : raceAbort(tso.allocate(count), signal),
-  };
+  const allocate = (count = 1): Promise<bigint> =>
+    tso instanceof RemoteTsoAllocator ? tso.allocate(count, { signal }) : raceAbort(tso.allocate(count), signal);
+  const tryAllocate = tso.tryAllocate?.bind(tso);
+  // The synchronous fast path never waits, so it has nothing to abort: after the abort it just
+  // declines, and `allocate` then rejects with the reason.
+  return tryAllocate === undefined ? { allocate } : { allocate, tryAllocate: (count) => (signal.aborted ? undefined : tryAllocate(count)) };
 }
 
 /** Context a WAL opener is built with: one opener per WAL-manager generation (session registration). */
