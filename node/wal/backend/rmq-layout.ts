@@ -84,19 +84,28 @@ function writeString(out: Buffer, pos: number, s: string, measured: number): num
  * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
  */
 export function measureRmqLayout(payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
-  return measureInto(payload, properties, Object.keys(properties));
+  return measureInto(payload, properties);
 }
 
-/** Sizes the record and leaves each key's and value's measure in `lengths` for the writer. */
-function measureInto(payload: Uint8Array, properties: Readonly<Record<string, string>>, keys: readonly string[]): number {
-  if (lengths.length < keys.length * 2) lengths = new Int32Array(keys.length * 4);
+/**
+ * Sizes the record and leaves each key's and value's measure in `lengths` for the writer, in
+ * `for…in` order (the writer walks the same object the same way). `for…in` rather than
+ * `Object.keys`: no array per record; property objects are plain data objects, and a polluted
+ * `Object.prototype` would break far more than this.
+ */
+function measureInto(payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
   let size = MAGIC_LENGTH;
   if (payload.length > 0) size += 1 + varintLength(payload.length) + payload.length;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
+  let i = 0;
+  for (const key in properties) {
     const value = properties[key];
     if (typeof value !== 'string') {
       throw StreamingError.invalidArgument(`property ${JSON.stringify(key)}`, `value must be a string, got ${typeof value}`);
+    }
+    if (lengths.length < 2 * i + 2) {
+      const grown = new Int32Array(lengths.length * 2);
+      grown.set(lengths);
+      lengths = grown;
     }
     const km = measure(key);
     const vm = measure(value);
@@ -106,6 +115,7 @@ function measureInto(payload: Uint8Array, properties: Readonly<Record<string, st
     const vl = Math.abs(vm);
     const entry = 2 + varintLength(kl) + kl + varintLength(vl) + vl;
     size += 1 + varintLength(entry) + entry;
+    i++;
   }
   return size;
 }
@@ -129,8 +139,7 @@ export function encodeRmqLayout(payload: Uint8Array, properties: Readonly<Record
  * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
  */
 export function encodeRmqLayoutInto(out: Buffer, at: number, payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
-  const keys = Object.keys(properties);
-  const size = measureInto(payload, properties, keys);
+  const size = measureInto(payload, properties);
   if (at + size > out.length) throw new RangeError(`RMQMessageLayout of ${size} bytes does not fit at ${at} of ${out.length}`);
   for (let i = 0; i < MAGIC_LENGTH; i++) out[at + i] = RMQ_MAGIC[i] as number;
   let pos = at + MAGIC_LENGTH;
@@ -140,8 +149,8 @@ export function encodeRmqLayoutInto(out: Buffer, at: number, payload: Uint8Array
     out.set(payload, pos);
     pos += payload.length;
   }
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
+  let i = 0;
+  for (const key in properties) {
     const km = lengths[2 * i] as number;
     const vm = lengths[2 * i + 1] as number;
     const kl = Math.abs(km);
@@ -154,6 +163,7 @@ export function encodeRmqLayoutInto(out: Buffer, at: number, payload: Uint8Array
     out[pos++] = TAG_2_BYTES;
     pos = writeVarint(out, pos, vl);
     pos = writeString(out, pos, properties[key] as string, vm);
+    i++;
   }
   return pos;
 }

@@ -66,6 +66,13 @@ describe('RMQ storage layout', () => {
     expectInvalid(() => measureRmqLayout(Buffer.alloc(0), { k: 7 as unknown as string }), 'property "k"');
   });
 
+  it('round-trips a message with more properties than its scratch space starts with', () => {
+    const properties = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`key-${i}`, `value-${i}-é`]));
+    const value = encodeRmqLayout(Buffer.from('p'), properties);
+    expect(value.length).toBe(measureRmqLayout(Buffer.from('p'), properties));
+    expect(decodeRmqLayout(value).properties).toEqual(properties);
+  });
+
   it('round-trips any payload and properties', () => {
     fc.assert(
       fc.property(layoutArb, ({ payload, properties }) => {
