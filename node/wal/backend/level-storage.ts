@@ -154,6 +154,8 @@ export class LevelStorage implements StorageEngine<number> {
   }
 
   prepare(message: MutableMessage): number {
+    // Measured again when the batch is written: the writer needs every string's byte length,
+    // and keeping them per message until then would allocate on every append.
     return measureRmqLayout(message.payload, message.properties);
   }
 

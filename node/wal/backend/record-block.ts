@@ -27,12 +27,6 @@ const LENGTH_BYTES = 4;
 /** Blocks are cut at this many bytes (a single larger record gets a block of its own). */
 export const BLOCK_TARGET_BYTES = 256 * 1024;
 
-/** One block to store: its value and the offset of its last record (the key). */
-export interface EncodedBlock {
-  readonly lastOffset: bigint;
-  readonly value: Buffer;
-}
-
 /** Writes record `index` into `out` at `at` (exactly its size was reserved); returns the position past it. */
 export type RecordWriter = (index: number, out: Buffer, at: number) => number;
 
@@ -93,18 +87,6 @@ export class BlockEncoder {
     this.#scratch ??= Buffer.allocUnsafe(scratchBytes);
     return this.#scratch;
   }
-}
-
-/** Packs ready-made `records` into blocks (copies); see {@link BlockEncoder}. */
-export function encodeBlocks(firstOffset: bigint, records: readonly Buffer[], targetBytes: number = BLOCK_TARGET_BYTES): EncodedBlock[] {
-  const blocks: EncodedBlock[] = [];
-  new BlockEncoder(targetBytes).encode(
-    firstOffset,
-    records.map((r) => r.length),
-    (i, out, at) => at + (records[i] as Buffer).copy(out, at),
-    (lastOffset, value) => blocks.push({ lastOffset, value: Buffer.from(value) }),
-  );
-  return blocks;
 }
 
 /**

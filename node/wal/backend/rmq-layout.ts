@@ -81,19 +81,14 @@ function writeString(out: Buffer, pos: number, s: string, measured: number): num
 /**
  * Bytes the stored RocksMQ form of `payload` and `properties` takes (magic prefix included).
  *
- * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
- */
-export function measureRmqLayout(payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
-  return measureInto(payload, properties);
-}
-
-/**
- * Sizes the record and leaves each key's and value's measure in `lengths` for the writer, in
+ * Also leaves each key's and value's measure in `lengths` for {@link encodeRmqLayoutInto}, in
  * `for…in` order (the writer walks the same object the same way). `for…in` rather than
  * `Object.keys`: no array per record; property objects are plain data objects, and a polluted
  * `Object.prototype` would break far more than this.
+ *
+ * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
  */
-function measureInto(payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
+export function measureRmqLayout(payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
   let size = MAGIC_LENGTH;
   if (payload.length > 0) size += 1 + varintLength(payload.length) + payload.length;
   let i = 0;
@@ -139,7 +134,7 @@ export function encodeRmqLayout(payload: Uint8Array, properties: Readonly<Record
  * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
  */
 export function encodeRmqLayoutInto(out: Buffer, at: number, payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
-  const size = measureInto(payload, properties);
+  const size = measureRmqLayout(payload, properties);
   if (at + size > out.length) throw new RangeError(`RMQMessageLayout of ${size} bytes does not fit at ${at} of ${out.length}`);
   for (let i = 0; i < MAGIC_LENGTH; i++) out[at + i] = RMQ_MAGIC[i] as number;
   let pos = at + MAGIC_LENGTH;

@@ -1,14 +1,32 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BlockEncoder, encodeBlocks, RecordBlock } from '../../../../../node/wal/backend/record-block.js';
+import { BLOCK_TARGET_BYTES, BlockEncoder, RecordBlock } from '../../../../../node/wal/backend/record-block.js';
 import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
+
+/** One encoded block: the offset of its last record (the key) and a copy of its value. */
+interface EncodedBlock {
+  readonly lastOffset: bigint;
+  readonly value: Buffer;
+}
+
+/** Packs ready-made `records` into blocks, copying each value out of the encoder's scratch buffer. */
+function encodeBlocks(firstOffset: bigint, records: readonly Buffer[], targetBytes: number = BLOCK_TARGET_BYTES): EncodedBlock[] {
+  const blocks: EncodedBlock[] = [];
+  new BlockEncoder(targetBytes).encode(
+    firstOffset,
+    records.map((r) => r.length),
+    (i, out, at) => at + (records[i] as Buffer).copy(out, at),
+    (lastOffset, value) => blocks.push({ lastOffset, value: Buffer.from(value) }),
+  );
+  return blocks;
+}
 
 function records(lengths: readonly number[]): Buffer[] {
   return lengths.map((length, i) => Buffer.alloc(length, i % 251));
 }
 
 /** Every record of `blocks`, read back through RecordBlock, with its offset. */
-function readBack(blocks: ReturnType<typeof encodeBlocks>): [bigint, Buffer][] {
+function readBack(blocks: readonly EncodedBlock[]): [bigint, Buffer][] {
   const out: [bigint, Buffer][] = [];
   for (const { lastOffset, value } of blocks) {
     const block = new RecordBlock(lastOffset, value);
@@ -50,7 +68,7 @@ describe('record blocks', () => {
 
   it('reuses one scratch buffer across batches without mixing them up, and gives an oversized block its own', () => {
     const encoder = new BlockEncoder(100);
-    const emitted: ReturnType<typeof encodeBlocks> = [];
+    const emitted: EncodedBlock[] = [];
     const values: Buffer[] = [];
     const batch = (first: bigint, input: Buffer[]): void =>
       encoder.encode(
