@@ -18,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import {
   clientConstructors,
-  encodeProtoBase64,
   MessageType,
   newUserMessage,
   type PChannelInfo,
@@ -30,6 +29,7 @@ import {
   vchannelName,
   waitFor,
 } from '../shared/index.js';
+import { handshakeMetadata } from '../test/harness/handshake-metadata.js';
 import { startProcess } from '../test/harness/procs.js';
 import { walctlProcess } from '../test/harness/walctl.js';
 import { walDistribution } from './lib/cluster-clients.js';
@@ -51,13 +51,6 @@ type ConsumeRequest = ProtoInputOf<'milvus.proto.streaming.ConsumeRequest'>;
 type ConsumeResponse = ProtoOutput<'milvus.proto.streaming.ConsumeResponse'>;
 type MessageProto = ProtoInputOf<'milvus.proto.messages.Message'>;
 
-function metadata(key: 'create-producer' | 'create-consumer', value: Record<string, unknown>): grpc.Metadata {
-  const typeName = key === 'create-producer' ? 'milvus.proto.streaming.CreateProducerRequest' : 'milvus.proto.streaming.CreateConsumerRequest';
-  const out = new grpc.Metadata();
-  out.set(key, encodeProtoBase64(typeName, value));
-  return out;
-}
-
 /** Rejects when the call fails. */
 function failures(call: NodeJS.EventEmitter): Promise<never> {
   return new Promise<never>((_, reject) => call.on('error', reject));
@@ -76,7 +69,7 @@ async function produce(
   seconds: number,
 ): Promise<{ rate: number; latency: LatencySummary; count: number }> {
   const batched = perFrame > 1;
-  const call = client.Produce(metadata('create-producer', { pchannel: pchannelInfoToProto(channel), enable_batch: batched })) as grpc.ClientDuplexStream<ProduceRequest, ProduceResponse>;
+  const call = client.Produce(handshakeMetadata('create-producer', { pchannel: pchannelInfoToProto(channel), enable_batch: batched })) as grpc.ClientDuplexStream<ProduceRequest, ProduceResponse>;
   const failed = failures(call);
   failed.catch(() => undefined);
   const sentAt = new Map<string, number>();
@@ -131,7 +124,7 @@ async function produce(
 
 /** Reads every data message of `vchannel` from the start; returns messages/s. */
 async function catchUp(client: StreamingNodeHandlerServiceClient, channel: PChannelInfo, vchannel: string, expected: number): Promise<number> {
-  const call = client.Consume(metadata('create-consumer', { pchannel: pchannelInfoToProto(channel), max_batch_messages: CONSUME_BATCH })) as grpc.ClientDuplexStream<ConsumeRequest, ConsumeResponse>;
+  const call = client.Consume(handshakeMetadata('create-consumer', { pchannel: pchannelInfoToProto(channel), max_batch_messages: CONSUME_BATCH })) as grpc.ClientDuplexStream<ConsumeRequest, ConsumeResponse>;
   const failed = failures(call);
   failed.catch(() => undefined);
   const start = performance.now();

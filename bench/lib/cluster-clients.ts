@@ -6,7 +6,6 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   clientConstructors,
-  encodeProtoBase64,
   type MutableMessage,
   type PChannelInfo,
   pchannelInfoToProto,
@@ -14,6 +13,7 @@ import {
   type ProtoOutput,
   type StreamingNodeHandlerServiceClient,
 } from '../../shared/index.js';
+import { handshakeMetadata } from '../../test/harness/handshake-metadata.js';
 
 /** Where one pchannel is, as the coordinator reports it. */
 export interface Placement {
@@ -86,8 +86,7 @@ export interface Appended {
  */
 export function appendOnce(address: string, channel: PChannelInfo, message: MutableMessage, timeoutMs = 2_000): Promise<Appended> {
   const client = new (clientConstructors().streamingNodeHandler)(address, grpc.credentials.createInsecure()) as unknown as StreamingNodeHandlerServiceClient;
-  const metadata = new grpc.Metadata();
-  metadata.set('create-producer', encodeProtoBase64('milvus.proto.streaming.CreateProducerRequest', { pchannel: pchannelInfoToProto(channel), enable_batch: false }));
+  const metadata = handshakeMetadata('create-producer', { pchannel: pchannelInfoToProto(channel), enable_batch: false });
   const call = client.Produce(metadata, deadline(timeoutMs)) as grpc.ClientDuplexStream<ProduceRequest, ProduceResponse>;
   return new Promise<Appended>((resolve, reject) => {
     const finish = (error: Error | undefined, result?: Appended): void => {

@@ -10,7 +10,6 @@ import { MemoryWalBackendOpener, type Wal, WalOpener } from '../../node/wal/inde
 import { WalManager } from '../../node/wal-manager/index.js';
 import {
   clientConstructors,
-  encodeProtoBase64,
   fromServiceError,
   ImmutableMessage,
   LocalTsoAllocator,
@@ -27,7 +26,10 @@ import {
   vchannelName,
   waitFor,
 } from '../../shared/index.js';
+import { handshakeMetadata } from '../harness/handshake-metadata.js';
 import { uniqueName } from '../harness/unique.js';
+
+export { handshakeMetadata };
 
 export type ProduceRequest = ProtoInputOf<'milvus.proto.streaming.ProduceRequest'>;
 export type ProduceResponse = ProtoOutput<'milvus.proto.streaming.ProduceResponse'>;
@@ -122,14 +124,6 @@ export class HandlerFixture {
     for (const m of [this.manager, ...this.#managers]) await m.close().catch(() => undefined);
     await this.#backend.close();
   }
-}
-
-/** Metadata carrying a handshake. */
-export function handshakeMetadata(key: 'create-producer' | 'create-consumer', value: Record<string, unknown>): grpc.Metadata {
-  const typeName = key === 'create-producer' ? 'milvus.proto.streaming.CreateProducerRequest' : 'milvus.proto.streaming.CreateConsumerRequest';
-  const metadata = new grpc.Metadata();
-  metadata.set(key, encodeProtoBase64(typeName, value));
-  return metadata;
 }
 
 /** How a call ended. */
