@@ -22,20 +22,16 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { StreamingError, createRootLogger, describeError, loadConfig, runUntilSignal } from '../shared/index.js';
-import type { Config, RootLogger } from '../shared/index.js';
+import type { Config, ProcessIoOptions, RootLogger } from '../shared/index.js';
 import { coordMetaStoreFor, coordOverrides, type CoordFlags } from './main-flags.js';
 import { CoordinatorServer, type CoordinatorServerInfo, type CoordinatorServerOptions } from './server.js';
 
 /** Options of {@link runCoordinator}. */
-export interface RunCoordinatorOptions extends Omit<CoordinatorServerOptions, 'logger' | 'config'> {
+export interface RunCoordinatorOptions extends Omit<CoordinatorServerOptions, 'logger' | 'config'>, ProcessIoOptions {
   /** Loaded once (`loadConfig`) and frozen. */
   readonly config: Config;
   /** Default: pino to stderr at `config.log.level`, base field `{service: 'streamingcoord'}`. */
   readonly logger?: RootLogger;
-  /** Where the ready line goes; default stdout. */
-  readonly stdout?: { write(text: string): unknown };
-  /** Signals that stop the coordinator; default SIGTERM and SIGINT. */
-  readonly signals?: readonly NodeJS.Signals[];
 }
 
 /** The ready line's fields (`active: false` = a standby). */
@@ -54,8 +50,8 @@ export function runCoordinator(options: RunCoordinatorOptions): Promise<number> 
     service: { start: () => server.start(), close: () => server.close() },
     ready: coordinatorReadyFields,
     logger,
-    ...(options.stdout === undefined ? {} : { stdout: options.stdout }),
-    ...(options.signals === undefined ? {} : { signals: options.signals }),
+    stdout: options.stdout,
+    signals: options.signals,
   });
 }
 

@@ -7,19 +7,15 @@
  * the node stopped on its own (session lost under the `exit` policy). A second signal while
  * stopping exits at once with 1.
  */
-import { type Config, type RootLogger, createRootLogger, runUntilSignal } from '../shared/index.js';
+import { type Config, type ProcessIoOptions, type RootLogger, createRootLogger, runUntilSignal } from '../shared/index.js';
 import { NodeServer, type NodeServerInfo, type NodeServerOptions } from './server.js';
 
 /** Options of {@link runNode}. */
-export interface RunNodeOptions extends Omit<NodeServerOptions, 'logger' | 'config'> {
+export interface RunNodeOptions extends Omit<NodeServerOptions, 'logger' | 'config'>, ProcessIoOptions {
   /** Loaded once (`loadConfig`) and frozen. */
   readonly config: Config;
   /** Default: pino to stderr at `config.log.level`, base fields `{service: 'streamingnode'}`. */
   readonly logger?: RootLogger;
-  /** Where the ready line goes; default stdout. */
-  readonly stdout?: { write(text: string): unknown };
-  /** Signals that stop the node; default SIGTERM and SIGINT. */
-  readonly signals?: readonly NodeJS.Signals[];
 }
 
 /** The ready line's fields: `{"msg":"ready","role":"streamingnode","grpcPort":…,"serverId":…,"address":…}`. */
@@ -37,7 +33,7 @@ export function runNode(options: RunNodeOptions): Promise<number> {
     service: server,
     ready: nodeReadyFields,
     logger,
-    ...(options.stdout === undefined ? {} : { stdout: options.stdout }),
-    ...(options.signals === undefined ? {} : { signals: options.signals }),
+    stdout: options.stdout,
+    signals: options.signals,
   });
 }

@@ -20,18 +20,22 @@ export interface ProcessService<Info> {
   closed?(): Promise<unknown>;
 }
 
+/** Where a server process prints its ready line and which signals stop it (tests override both). */
+export interface ProcessIoOptions {
+  /** Where the ready line goes; default stdout. */
+  readonly stdout?: { write(text: string): unknown };
+  /** Signals that stop the service; default SIGTERM and SIGINT. */
+  readonly signals?: readonly NodeJS.Signals[];
+}
+
 /** Options of {@link runUntilSignal}. */
-export interface RunUntilSignalOptions<Info> {
+export interface RunUntilSignalOptions<Info> extends ProcessIoOptions {
   /** Used in log lines: `'streaming node'`, `'coordinator'`… */
   readonly name: string;
   readonly service: ProcessService<Info>;
   /** The ready line's fields besides `msg: 'ready'`. */
   readonly ready: (info: Info) => Readonly<Record<string, unknown>>;
   readonly logger: RootLogger;
-  /** Where the ready line goes; default stdout. */
-  readonly stdout?: { write(text: string): unknown };
-  /** Signals that stop the service; default SIGTERM and SIGINT. */
-  readonly signals?: readonly NodeJS.Signals[];
   /** How a second signal ends the process; default `process.exit`. */
   readonly exit?: (code: number) => void;
 }
