@@ -17,6 +17,7 @@ import { NodeServer, type NodeServerInfo, type NodeServiceFactory } from '../../
 import {
   type Config,
   type ConfigOverrides,
+  DEFAULT_STANDALONE_DATA_DIR,
   Deferred,
   LevelMetaKV,
   type ProcessService,
@@ -68,7 +69,7 @@ function overrides(flags: StandaloneFlags, dataDir: string): ConfigOverrides {
 
 /** Runs until SIGTERM / SIGINT; resolves with the exit code (0 clean, 1 failure, 2 bad config). */
 export async function runStandalone(flags: StandaloneFlags, services: StandaloneServices): Promise<number> {
-  const dataDir = flags.data ?? 'data';
+  const dataDir = flags.data ?? DEFAULT_STANDALONE_DATA_DIR;
   let config;
   try {
     config = loadConfig({ ...(flags.config === undefined ? {} : { file: flags.config }), overrides: overrides(flags, dataDir) });
