@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, expect, it, vi } from 'vitest';
+import { Deferred, waitFor } from '../../shared/util/index.js';
 import { LevelWalBackendOpener, RMQ_MAGIC, type WalBackendOpener } from '../../node/wal/backend/index.js';
 import { decodeProto } from '../../shared/proto/index.js';
 import { deliverAll, deliverLatest, deliverStartAfter, deliverStartFrom } from '../../shared/message/index.js';
@@ -140,6 +141,45 @@ export function levelOnlyTests(ctx: () => SuiteContext): void {
       expect(layouts.map((l) => Buffer.from(l.payload).toString())).toEqual(['payload-x', 'payload-y', 'payload-p', 'payload-q', 'payload-r']);
       expect(layouts[0]!.properties).toEqual({ id: 'x', const: 'c', k: 'v' });
       expect((await db.get(Buffer.from('mterm')))?.readBigInt64BE(0)).toBe(7n);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('drops the batch built behind a failed write: only what was rebuilt at the freed offsets lands', async () => {
+    const failFirst = new Deferred<void>();
+    const batch = Level.prototype.batch as (this: RawDb, ...args: unknown[]) => unknown;
+    let chainedWrites = 0;
+    vi.spyOn(Level.prototype, 'batch').mockImplementation(function (this: RawDb, ...args: unknown[]) {
+      const chained = batch.apply(this, args) as { write(options?: { sync?: boolean }): Promise<void> };
+      if (args.length === 0) {
+        const write = chained.write.bind(chained);
+        // The first append batch (after the fence term) fails once the test says so.
+        chained.write = (options) => (++chainedWrites === 2 ? failFirst.promise.then(() => Promise.reject(new Error('disk on fire'))) : write(options));
+      }
+      return chained as never;
+    });
+    const opener = levelOpener();
+    const name = channelName('rebuild');
+    const wal = await openAt(opener, name, 1n);
+    const failed = wal.append(message('a'));
+    await waitFor(() => chainedWrites === 2);
+    // Built (and copied into a LevelDB batch) while the first write is in flight.
+    const behind = Promise.all(['b', 'c'].map((tag) => wal.append(message(tag))));
+    failFirst.resolve();
+    await expectStreamingError(failed, StreamingCode.INNER);
+    const ids = await behind;
+    expect(ids.map((id) => id.offset)).toEqual([1n, 2n]);
+    const read = await take(wal.read({ name: 'after-failure', deliverPolicy: deliverAll() }), 2);
+    expect(read.map((m) => [m.messageId.offset, m.payload.toString()])).toEqual([
+      [1n, 'payload-b'],
+      [2n, 'payload-c'],
+    ]);
+    await opener.close();
+    const db = await rawDb(opener.directoryOf(name));
+    try {
+      const blocks = await db.iterator({ gte: Buffer.from([0x62]), lt: Buffer.from([0x63]) }).all();
+      expect(blocks.map(([k, value]) => [k.readBigUInt64BE(1), splitBlock(value).length])).toEqual([[2n, 2]]);
     } finally {
       await db.close();
     }

@@ -1,19 +1,24 @@
 /**
  * Group commit for one pchannel: every write (appends, and the meta values term, floor and
- * checkpoint) queues here, and one loop turns whatever queued into a single atomic storage batch.
- * No timers: while a batch is being written (and fsynced), new requests pile up and become the
- * next batch, so batches grow with load and a lone append is written at once.
+ * checkpoint) joins the batch being built, and one loop writes the batches one after the other,
+ * each as a single atomic storage write. No timers: while a batch is being written (and fsynced),
+ * new requests join the next one, so batches grow with load and a lone append is written at once.
  *
- * Fencing is checked here, when a request is taken into a batch, against the pchannel's fence
- * term at that moment. A request of a lower-term owner that was queued before a fence is refused
- * with CHANNEL_FENCED even though it was submitted earlier: nothing can slip in after the fence.
- * Offsets are assigned here too, so they are contiguous and follow call order.
+ * A request joins its batch at once: it gets its offset and the storage encodes it (a LevelDB batch
+ * copies it into its block), so that work overlaps the fsync of the batch ahead instead of
+ * following it. Offsets are contiguous and follow call order, assuming every batch ahead lands.
+ * When one does not (a storage error), or a request must be refused after it joined (fencing,
+ * below), the batches not yet written are rebuilt from their requests (the slow path), so offsets
+ * stay contiguous and a refused request leaves no gap.
+ *
+ * Fencing is checked when a batch is taken for writing, against the pchannel's fence term at that
+ * moment. A request of a lower-term owner that joined before a fence is refused with
+ * CHANNEL_FENCED even though it was submitted earlier: nothing can slip in after the fence.
  */
 import type { StreamingError } from '../../../shared/errors/index.js';
 import { type ImmutableMessage, MessageId, type MutableMessage } from '../../../shared/message/index.js';
-import { RingBuffer } from '../../../shared/util/index.js';
 import { storageError } from './backend-errors.js';
-import type { MetaKey, StorageEngine } from './storage-engine.js';
+import type { EngineBatch, MetaKey, StorageEngine } from './storage-engine.js';
 
 /**
  * Who submitted a request: fenced when its term is below the pchannel's fence term. The writer
@@ -55,13 +60,15 @@ interface AppendRequest<R> {
   readonly size: number;
   readonly resolve: (stored: ImmutableMessage) => void;
   readonly reject: (error: unknown) => void;
+  /** The message as stored at its offset; set (again) whenever the request joins a batch. */
+  stored: ImmutableMessage | undefined;
 }
 
 interface MetaRequest {
   readonly kind: 'meta';
   readonly owner: CommitOwner | undefined;
   readonly key: MetaKey;
-  /** Evaluated when the batch is built, so it can read state current at that moment. */
+  /** Evaluated when the batch is written, so it can read state current at that moment. */
   readonly value: () => Buffer;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
@@ -69,33 +76,66 @@ interface MetaRequest {
 
 type Request<R> = AppendRequest<R> | MetaRequest;
 
+/** A batch being built, or waiting for the write ahead of it. */
+class PendingBatch<R> {
+  readonly engine: EngineBatch<R>;
+  /** In arrival order. */
+  readonly requests: Request<R>[] = [];
+  /** The appends' stored messages and sizes, index for index (what readers get on commit). */
+  readonly messages: ImmutableMessage[] = [];
+  readonly sizes: number[] = [];
+  bytes = 0;
+  /** Lowest term among the requests' owners (fencing check without a scan). */
+  lowestTerm: bigint | undefined;
+  /** The engine batch failed to add a record and must not be written. */
+  broken = false;
+
+  constructor(engine: EngineBatch<R>) {
+    this.engine = engine;
+  }
+
+  isFull(options: GroupCommitOptions): boolean {
+    return this.messages.length >= options.maxBatchMessages || this.bytes >= options.maxBatchBytes;
+  }
+
+  /** True if it holds a request of an owner below `term` (fenced), or cannot be written as built. */
+  needsRebuild(term: bigint | undefined): boolean {
+    return this.broken || (term !== undefined && this.lowestTerm !== undefined && this.lowestTerm < term);
+  }
+}
+
 /** The write path of one pchannel; see the file comment. */
 export class GroupCommitWriter<R> {
   readonly #host: GroupCommitHost<R>;
   readonly #options: GroupCommitOptions;
-  readonly #queue = new RingBuffer<Request<R>>(1024);
-  #next: bigint;
+  /** Not yet written, oldest first; only the last one takes new requests. */
+  #batches: PendingBatch<R>[] = [];
+  /** One past the last record written. */
+  #durableEnd: bigint;
+  /** The offset the next request joining a batch gets. */
+  #stagedEnd: bigint;
   #running = false;
   #idleWaiters: (() => void)[] = [];
 
   constructor(host: GroupCommitHost<R>, nextOffset: bigint, options: GroupCommitOptions) {
     this.#host = host;
-    this.#next = nextOffset;
+    this.#durableEnd = nextOffset;
+    this.#stagedEnd = nextOffset;
     this.#options = options;
   }
 
-  /** The offset the next appended message will get. */
+  /** One past the last record written: where the next durable record will be. */
   get nextOffset(): bigint {
-    return this.#next;
+    return this.#durableEnd;
   }
 
   /**
-   * Queues one prepared message; resolves once its batch is durable with the message as stored
-   * (its id, and the very object readers get from the tail cache).
+   * Adds one prepared message to the batch being built; resolves once that batch is durable with
+   * the message as stored (its id, and the very object readers get from the tail cache).
    */
   append(owner: CommitOwner, record: R, message: MutableMessage, size: number): Promise<ImmutableMessage> {
     return new Promise<ImmutableMessage>((resolve, reject) => {
-      this.#submit({ kind: 'append', owner, record, message, size, resolve, reject });
+      this.#submit({ kind: 'append', owner, record, message, size, resolve, reject, stored: undefined });
     });
   }
 
@@ -114,16 +154,65 @@ export class GroupCommitWriter<R> {
 
   #submit(request: Request<R>): void {
     request.owner?.requestQueued();
-    this.#queue.push(request);
+    this.#stage(request);
     if (this.#running) return;
     this.#running = true;
     // A microtask, not a timer: appends issued in the same synchronous burst share the first batch.
     queueMicrotask(() => void this.#run());
   }
 
+  /** Adds a request to the last batch, or to a new one when that is full. */
+  #stage(request: Request<R>): void {
+    let batch = this.#batches[this.#batches.length - 1];
+    if (batch === undefined || batch.isFull(this.#options)) {
+      batch = new PendingBatch(this.#host.engine.newBatch(this.#stagedEnd));
+      this.#batches.push(batch);
+    }
+    if (request.kind === 'append') {
+      const stored = request.message.intoImmutable(MessageId.of(this.#stagedEnd));
+      try {
+        batch.engine.add(request.record, stored);
+      } catch (error) {
+        // A record prepare() accepted and the engine cannot take: a bug. The engine batch may hold
+        // part of it, so the batch is rebuilt without it before it is written.
+        batch.broken = true;
+        settle(request, error);
+        return;
+      }
+      request.stored = stored;
+      batch.messages.push(stored);
+      batch.sizes.push(request.size);
+      batch.bytes += request.size;
+      this.#stagedEnd++;
+    }
+    batch.requests.push(request);
+    const term = request.owner?.term;
+    if (term !== undefined && (batch.lowestTerm === undefined || term < batch.lowestTerm)) batch.lowestTerm = term;
+  }
+
+  /**
+   * The slow path: drops every batch not yet written and adds their requests again, from the
+   * first offset not written, refusing those of owners below `term` (fenced).
+   */
+  #rebuild(term: bigint | undefined): void {
+    const batches = this.#batches;
+    this.#batches = [];
+    this.#stagedEnd = this.#durableEnd;
+    for (const batch of batches) {
+      batch.engine.discard();
+      for (const request of batch.requests) {
+        if (request.owner !== undefined && term !== undefined && request.owner.term < term) {
+          settle(request, this.#host.fencedError(request.owner, term));
+        } else {
+          this.#stage(request);
+        }
+      }
+    }
+  }
+
   async #run(): Promise<void> {
     try {
-      while (this.#queue.length > 0) await this.#commitNext();
+      while (this.#batches.length > 0) await this.#commitNext();
     } finally {
       this.#running = false;
       const waiters = this.#idleWaiters;
@@ -132,74 +221,56 @@ export class GroupCommitWriter<R> {
     }
   }
 
-  /** Takes one batch off the queue, writes it, settles its requests. Never throws. */
+  /** Takes the oldest batch, writes it, settles its requests. Never throws. */
   async #commitNext(): Promise<void> {
     const batch = this.#takeBatch();
-    if (batch.appends.length === 0 && batch.metas.length === 0) return;
-    const { first, records, messages, sizes, appends, metas, meta } = batch;
-    try {
-      await this.#host.engine.write({ firstOffset: first, records, messages, meta, sync: this.#options.sync || meta.length > 0 });
-    } catch (cause) {
-      // Nothing of the batch landed, so its offsets are free again (#next was not advanced).
-      const error = storageError(this.#host.name, appends.length > 0 ? 'append' : `write ${meta[0]?.[0] ?? 'meta'}`, cause);
-      for (const r of appends) settle(r, error);
-      for (const r of metas) settle(r, error);
-      return;
-    }
-    this.#next = first + BigInt(messages.length);
-    // Readers learn about the batch before any appender does: an append that resolved is readable.
-    if (messages.length > 0) this.#host.committed(first, messages, sizes);
-    for (let i = 0; i < appends.length; i++) {
-      const request = appends[i] as AppendRequest<R>;
-      request.resolve(messages[i] as ImmutableMessage);
-      request.owner.requestSettled();
-    }
-    for (const r of metas) settle(r, undefined);
-  }
-
-  /**
-   * Takes requests off the queue up to the batch limits: refuses those of fenced owners, gives
-   * appends their offsets (from #next, contiguous) and evaluates meta values.
-   */
-  #takeBatch(): Batch<R> {
-    const { maxBatchMessages, maxBatchBytes } = this.#options;
-    const term = this.#host.currentTerm();
-    const batch: Batch<R> = { first: this.#next, records: [], messages: [], sizes: [], appends: [], metas: [], meta: [] };
-    let bytes = 0;
-    let offset = batch.first;
-    while (this.#queue.length > 0 && batch.appends.length < maxBatchMessages && bytes < maxBatchBytes) {
-      const request = this.#queue.shift() as Request<R>;
-      if (request.owner !== undefined && term !== undefined && request.owner.term < term) {
-        settle(request, this.#host.fencedError(request.owner, term));
-      } else if (request.kind === 'append') {
-        batch.records.push(request.record);
-        batch.messages.push(request.message.intoImmutable(MessageId.of(offset)));
-        batch.sizes.push(request.size);
-        batch.appends.push(request);
-        bytes += request.size;
-        offset++;
-      } else {
-        try {
-          batch.meta.push([request.key, request.value()]);
-          batch.metas.push(request);
-        } catch (error) {
-          settle(request, error);
-        }
+    if (batch === undefined) return;
+    // Meta values are read now, so they reflect the state at the moment the batch is written.
+    const meta: [MetaKey, Buffer][] = [];
+    const metas: MetaRequest[] = [];
+    for (const request of batch.requests) {
+      if (request.kind !== 'meta') continue;
+      try {
+        meta.push([request.key, request.value()]);
+        metas.push(request);
+      } catch (error) {
+        settle(request, error);
       }
     }
-    return batch;
+    const { messages } = batch;
+    if (messages.length === 0 && metas.length === 0) {
+      batch.engine.discard();
+      return;
+    }
+    const first = batch.engine.firstOffset;
+    try {
+      await batch.engine.write(meta, this.#options.sync || metas.length > 0);
+    } catch (cause) {
+      const error = storageError(this.#host.name, messages.length > 0 ? 'append' : `write ${meta[0]?.[0] ?? 'meta'}`, cause);
+      for (const request of batch.requests) if (request.kind === 'append') settle(request, error);
+      for (const request of metas) settle(request, error);
+      // Nothing of the batch landed: the batches behind it move down to its offsets.
+      this.#rebuild(this.#host.currentTerm());
+      return;
+    }
+    this.#durableEnd = first + BigInt(messages.length);
+    // Readers learn about the batch before any appender does: an append that resolved is readable.
+    if (messages.length > 0) this.#host.committed(first, messages, batch.sizes);
+    for (const request of batch.requests) {
+      if (request.kind !== 'append') continue;
+      request.resolve(request.stored as ImmutableMessage);
+      request.owner.requestSettled();
+    }
+    for (const request of metas) settle(request, undefined);
   }
-}
 
-/** One batch being built. */
-interface Batch<R> {
-  readonly first: bigint;
-  readonly records: R[];
-  readonly messages: ImmutableMessage[];
-  readonly sizes: number[];
-  readonly appends: AppendRequest<R>[];
-  readonly metas: MetaRequest[];
-  readonly meta: [MetaKey, Buffer][];
+  /** The oldest batch, rebuilt first if it holds fenced requests or could not be built. */
+  #takeBatch(): PendingBatch<R> | undefined {
+    const term = this.#host.currentTerm();
+    // Each rebuild refuses every fenced request and drops the record that broke a batch, so this ends.
+    while (this.#batches[0]?.needsRebuild(term) === true) this.#rebuild(term);
+    return this.#batches.shift();
+  }
 }
 
 /** Rejects `request` with `error`, or resolves a meta request when `error` is undefined; tells its owner. */

@@ -1,60 +1,37 @@
 /**
- * LevelDB storage of one pchannel (one database per pchannel directory).
- *
- * Key layout, one prefix byte per kind so meta keys never mix with records:
- * - `'b'` + 8-byte big-endian offset of its last record → a block of consecutive records, each in
- *   Milvus RocksMQ form (`record-block.ts`, `rmq-layout.ts`); one group-commit batch becomes one
- *   block (or a few, when large), because LevelDB's cost is per entry;
- * - `'m'` + name → meta: `term` (int64 BE, highest read-write term), `floor` (uint64 BE, first
- *   retained offset; persisted before truncated blocks are deleted), `checkpoint` (opaque bytes).
+ * LevelDB storage of one pchannel (one database per pchannel directory), in the key layout of
+ * `level-keys.ts`: records packed into blocks (one group-commit batch becomes one block, or a few
+ * when large, because LevelDB's cost is per entry) plus the meta values `term` (int64 BE, highest
+ * read-write term), `floor` (uint64 BE, first retained offset; persisted before truncated blocks
+ * are deleted) and `checkpoint` (opaque bytes).
  *
  * Truncation deletes whole blocks below the floor; records below it in the block that straddles
  * the floor stay on disk but are never read (readers start at or above the floor).
  *
  * Appends are written with the chained batch form (`db.batch()` → `put` → `write`), several times
- * faster than the array form here (peers-and-limits.md §6).
+ * faster than the array form here (peers-and-limits.md §6), built as they arrive (`level-batch.ts`).
  */
 import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 import { ImmutableMessage, MessageId, type MutableMessage } from '../../../shared/message/index.js';
 import { lockHeldError, storageError } from './backend-errors.js';
-import { BlockEncoder, RecordBlock } from './record-block.js';
-import { decodeRmqLayout, encodeRmqLayoutInto, measureRmqLayout } from './rmq-layout.js';
+import { LevelBatch } from './level-batch.js';
+import { BLOCKS_END, blockKey, LEGACY_RECORD_PREFIX, META_KEYS } from './level-keys.js';
+import { BlockBuilder, RecordBlock } from './record-block.js';
+import { decodeRmqLayout, measureRmqLayout } from './rmq-layout.js';
 import { type EngineBatch, FIRST_OFFSET, type MetaKey, type StorageEngine, type StoredState } from './storage-engine.js';
 import { StreamingError } from '../../../shared/errors/index.js';
 
 type WalDb = Level<Buffer, Buffer>;
 
-const BLOCK_PREFIX = 0x62; // 'b'
-/** Records of the first release, one value per record: refused with a clear error, not misread. */
-const LEGACY_RECORD_PREFIX = 0x72; // 'r'
-const META_PREFIX = 0x6d; // 'm'
-const KEY_LENGTH = 9;
-/** Just past every block key. */
-const BLOCKS_END = Buffer.from([BLOCK_PREFIX + 1]);
-const META_KEYS: Readonly<Record<MetaKey, Buffer>> = {
-  term: metaKey('term'),
-  floor: metaKey('floor'),
-  checkpoint: metaKey('checkpoint'),
-};
 /** Blocks deleted per batch when truncating: keeps each write small. */
 const DELETE_CHUNK = 256;
 /** Blocks one storage read fetches at most (about 1 MiB at the block target size). */
 const BLOCKS_PER_READ = 4;
 /** Bytes one storage read fetches at most (LevelDB's own default is 16 KiB, far too small here). */
 const READ_CHUNK_BYTES = 2 * 1024 * 1024;
-
-function metaKey(name: string): Buffer {
-  return Buffer.concat([Buffer.from([META_PREFIX]), Buffer.from(name, 'ascii')]);
-}
-
-/** The key of the block whose last record is at `offset`. */
-export function blockKey(offset: bigint): Buffer {
-  const key = Buffer.allocUnsafe(KEY_LENGTH);
-  key[0] = BLOCK_PREFIX;
-  key.writeBigUInt64BE(offset, 1);
-  return key;
-}
+/** Block builders kept for reuse (see LevelStorage). */
+const MAX_SPARE_BUILDERS = 2;
 
 /** How many read iterators are kept open between reads (about one per catching-up scanner). */
 const MAX_CURSORS = 8;
@@ -91,10 +68,15 @@ export class LevelStorage implements StorageEngine<number> {
   readonly location: string;
   readonly #channel: string;
   readonly #db: WalDb;
-  // One key buffer (and one block buffer, in the encoder) reused for every put: the native batch
-  // copies key and value on `put`.
-  readonly #scratchKey = Buffer.alloc(KEY_LENGTH);
-  readonly #blocks = new BlockEncoder();
+  /** Block builders not lent to a batch (each keeps its block buffer between batches). */
+  readonly #spareBuilders: BlockBuilder[] = [];
+  readonly #builderPool = {
+    take: (): BlockBuilder => this.#spareBuilders.pop() ?? new BlockBuilder(),
+    give: (builder: BlockBuilder): void => {
+      // One batch builds while one is written: more spares than that are garbage.
+      if (this.#spareBuilders.length < MAX_SPARE_BUILDERS) this.#spareBuilders.push(builder);
+    },
+  };
   /** Iterators kept open between reads, by the offset the next read of theirs starts at. */
   readonly #cursors = new Map<bigint, Cursor>();
   /** Bumped by every truncation: iterators opened before it are not kept. */
@@ -154,8 +136,8 @@ export class LevelStorage implements StorageEngine<number> {
   }
 
   prepare(message: MutableMessage): number {
-    // Measured again when the batch is written: the writer needs every string's byte length,
-    // and keeping them per message until then would allocate on every append.
+    // Measured again when the record joins its batch: the encoder needs every string's byte
+    // length, and keeping them per message until then would allocate on every append.
     return measureRmqLayout(message.payload, message.properties);
   }
 
@@ -163,25 +145,8 @@ export class LevelStorage implements StorageEngine<number> {
     return record;
   }
 
-  async write(batch: EngineBatch<number>): Promise<void> {
-    const chained = this.#db.batch();
-    const key = this.#scratchKey;
-    key[0] = BLOCK_PREFIX;
-    const { messages } = batch;
-    this.#blocks.encode(
-      batch.firstOffset,
-      batch.records,
-      (i, out, at) => {
-        const message = messages[i] as ImmutableMessage;
-        return encodeRmqLayoutInto(out, at, message.payload, message.properties);
-      },
-      (lastOffset, value) => {
-        key.writeBigUInt64BE(lastOffset, 1);
-        chained.put(key, value);
-      },
-    );
-    for (const [name, value] of batch.meta) chained.put(META_KEYS[name], value);
-    await chained.write({ sync: batch.sync });
+  newBatch(firstOffset: bigint): EngineBatch<number> {
+    return new LevelBatch(firstOffset, () => this.#db.batch(), this.#builderPool);
   }
 
   async read(from: bigint, end: bigint, limit: number): Promise<ImmutableMessage[]> {

@@ -45,18 +45,8 @@ export class MemoryStorage implements StorageEngine<MutableMessage> {
     return message.estimateSize();
   }
 
-  write(batch: EngineBatch<MutableMessage>): Promise<void> {
-    const data = this.#data;
-    if (batch.messages.length > 0) {
-      const expected = data.base + BigInt(data.records.length);
-      if (data.records.length === 0) data.base = batch.firstOffset;
-      else if (batch.firstOffset !== expected) {
-        return Promise.reject(StreamingError.inner(`memory wal: batch at ${batch.firstOffset}, expected ${expected}`));
-      }
-      for (const message of batch.messages) data.records.push(message);
-    }
-    for (const [key, value] of batch.meta) data.meta.set(key, Buffer.from(value));
-    return Promise.resolve();
+  newBatch(firstOffset: bigint): EngineBatch<MutableMessage> {
+    return new MemoryBatch(this.#data, firstOffset);
   }
 
   read(from: bigint, end: bigint, limit: number): Promise<ImmutableMessage[]> {
@@ -84,5 +74,43 @@ export class MemoryStorage implements StorageEngine<MutableMessage> {
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/** A batch of {@link MemoryStorage}: the stored messages, applied to the data when written. */
+class MemoryBatch implements EngineBatch<MutableMessage> {
+  readonly firstOffset: bigint;
+  readonly #data: MemoryChannelData;
+  readonly #messages: ImmutableMessage[] = [];
+  #done = false;
+
+  constructor(data: MemoryChannelData, firstOffset: bigint) {
+    this.#data = data;
+    this.firstOffset = firstOffset;
+  }
+
+  add(_record: MutableMessage, message: ImmutableMessage): void {
+    if (this.#done) throw new Error('batch already written or discarded');
+    this.#messages.push(message);
+  }
+
+  write(meta: readonly (readonly [MetaKey, Buffer])[], _sync: boolean): Promise<void> {
+    if (this.#done) return Promise.reject(new Error('batch already written or discarded'));
+    this.#done = true;
+    const data = this.#data;
+    if (this.#messages.length > 0) {
+      const expected = data.base + BigInt(data.records.length);
+      if (data.records.length === 0) data.base = this.firstOffset;
+      else if (this.firstOffset !== expected) {
+        return Promise.reject(StreamingError.inner(`memory wal: batch at ${this.firstOffset}, expected ${expected}`));
+      }
+      for (const message of this.#messages) data.records.push(message);
+    }
+    for (const [key, value] of meta) data.meta.set(key, Buffer.from(value));
+    return Promise.resolve();
+  }
+
+  discard(): void {
+    this.#done = true;
   }
 }

@@ -26,66 +26,111 @@ const LENGTH_BYTES = 4;
 
 /** Blocks are cut at this many bytes (a single larger record gets a block of its own). */
 export const BLOCK_TARGET_BYTES = 256 * 1024;
-
-/** Writes record `index` into `out` at `at` (exactly its size was reserved); returns the position past it. */
-export type RecordWriter = (index: number, out: Buffer, at: number) => number;
+/** Blocks are also cut at this many records, which bounds the room kept for the header. */
+export const BLOCK_MAX_RECORDS = 4096;
 
 /**
- * Packs records into blocks of about `targetBytes` each, in order, writing them straight into a
- * scratch buffer it keeps between batches: a batch allocates nothing for its blocks, because the
- * storage copies each value when it is queued (LevelDB's batch `put`). A block too large for the
- * scratch buffer (one record over the target) gets a buffer of its own.
+ * Builds one block at a time, record by record, as appends arrive (the batch they belong to is
+ * written later): each record is written in place into a buffer reused for every block, so
+ * building a block allocates nothing. The header cannot be written first (the record count is
+ * only known when the block is cut), so the buffer keeps room for the largest header in front of
+ * the records and {@link seal} writes the real one right-aligned against them: the value is one
+ * contiguous view, no copy.
+ *
+ * @example
+ * ```ts
+ * if (!builder.fits(size)) { emit(builder.seal()); builder.reset(); }
+ * const at = builder.reserve(size);
+ * builder.recordWritten(writeRecord(builder.buffer, at));
+ * ```
  */
-export class BlockEncoder {
+export class BlockBuilder {
   readonly #targetBytes: number;
-  #scratch: Buffer | undefined;
+  readonly #maxRecords: number;
+  /** Room in front of the records for the largest header. */
+  readonly #headerRoom: number;
+  readonly #lengths: Uint32Array;
+  #standard: Buffer | undefined;
+  #buffer: Buffer | undefined;
+  #count = 0;
+  #dataEnd: number;
+  #reserved = -1;
 
-  constructor(targetBytes: number = BLOCK_TARGET_BYTES) {
+  constructor(targetBytes: number = BLOCK_TARGET_BYTES, maxRecords: number = BLOCK_MAX_RECORDS) {
     this.#targetBytes = targetBytes;
+    this.#maxRecords = maxRecords;
+    this.#headerRoom = HEADER_BYTES + LENGTH_BYTES * maxRecords;
+    this.#lengths = new Uint32Array(maxRecords);
+    this.#dataEnd = this.#headerRoom;
+  }
+
+  /** Records in the block being built. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The buffer {@link reserve} positions point into (valid until the next reserve). */
+  get buffer(): Buffer {
+    if (this.#buffer === undefined) throw new Error('no record reserved');
+    return this.#buffer;
+  }
+
+  /** True if a record of `size` bytes may join this block (an empty block takes any record). */
+  fits(size: number): boolean {
+    return this.#count === 0 || (this.#count < this.#maxRecords && this.#dataEnd - this.#headerRoom + size <= this.#targetBytes);
   }
 
   /**
-   * Encodes records `0 … sizes.length − 1`, stored at `firstOffset, firstOffset + 1, …`; calls
-   * `emit` once per block. The value passed to `emit` is only valid during that call.
+   * Makes room for the next record of exactly `size` bytes and returns where in {@link buffer} to
+   * write it; {@link recordWritten} must follow. The caller checked {@link fits}.
    */
-  encode(firstOffset: bigint, sizes: readonly number[], write: RecordWriter, emit: (lastOffset: bigint, value: Buffer) => void): void {
-    let start = 0;
-    while (start < sizes.length) {
-      // Extend the block while it stays within the target; the first record always goes in.
-      let end = start + 1;
-      let bytes = sizes[start] as number;
-      while (end < sizes.length) {
-        const next = sizes[end] as number;
-        if (bytes + next > this.#targetBytes) break;
-        bytes += next;
-        end++;
-      }
-      const count = end - start;
-      const total = HEADER_BYTES + LENGTH_BYTES * count + bytes;
-      const out = this.#bufferFor(total);
-      out[0] = VERSION;
-      out.writeUInt32BE(count, 1);
-      let lengthAt = HEADER_BYTES;
-      let dataAt = HEADER_BYTES + LENGTH_BYTES * count;
-      for (let i = start; i < end; i++) {
-        const size = sizes[i] as number;
-        out.writeUInt32BE(size, lengthAt);
-        lengthAt += LENGTH_BYTES;
-        const next = write(i, out, dataAt);
-        if (next !== dataAt + size) throw new RangeError(`record ${i} took ${next - dataAt} bytes, ${size} were reserved`);
-        dataAt = next;
-      }
-      emit(firstOffset + BigInt(end - 1), out.subarray(0, total));
-      start = end;
-    }
+  reserve(size: number): number {
+    if (!this.fits(size)) throw new RangeError(`a record of ${size} bytes does not fit the block; seal it first`);
+    if (this.#count === 0) this.#buffer = this.#bufferFor(size);
+    this.#reserved = size;
+    return this.#dataEnd;
   }
 
-  #bufferFor(bytes: number): Buffer {
-    // Room for a full block of small records; larger blocks are one-offs.
-    const scratchBytes = this.#targetBytes + HEADER_BYTES + LENGTH_BYTES * 1024;
-    if (bytes > scratchBytes) return Buffer.allocUnsafe(bytes);
-    this.#scratch ??= Buffer.allocUnsafe(scratchBytes);
-    return this.#scratch;
+  /** The record reserved last was written and ends at `end`. */
+  recordWritten(end: number): void {
+    const size = this.#reserved;
+    if (size < 0) throw new Error('no record reserved');
+    if (end !== this.#dataEnd + size) throw new RangeError(`record took ${end - this.#dataEnd} bytes, ${size} were reserved`);
+    this.#lengths[this.#count++] = size;
+    this.#dataEnd = end;
+    this.#reserved = -1;
+  }
+
+  /**
+   * Writes the header and returns the block's value: a view of the buffer, valid until the next
+   * {@link reset} (the storage copies it when it is queued). At least one record must be in.
+   */
+  seal(): Buffer {
+    const out = this.#buffer;
+    const count = this.#count;
+    if (out === undefined || count === 0) throw new Error('an empty block cannot be sealed');
+    const start = this.#headerRoom - HEADER_BYTES - LENGTH_BYTES * count;
+    out[start] = VERSION;
+    out.writeUInt32BE(count, start + 1);
+    let at = start + HEADER_BYTES;
+    for (let i = 0; i < count; i++, at += LENGTH_BYTES) out.writeUInt32BE(this.#lengths[i] as number, at);
+    return out.subarray(start, this.#dataEnd);
+  }
+
+  /** Starts the next block (in the same buffer). */
+  reset(): void {
+    this.#count = 0;
+    this.#dataEnd = this.#headerRoom;
+    this.#reserved = -1;
+    this.#buffer = undefined;
+  }
+
+  #bufferFor(firstRecordBytes: number): Buffer {
+    const bytes = this.#headerRoom + Math.max(this.#targetBytes, firstRecordBytes);
+    // A block whose first record is over the target gets a one-off buffer.
+    if (firstRecordBytes > this.#targetBytes) return Buffer.allocUnsafe(bytes);
+    this.#standard ??= Buffer.allocUnsafe(bytes);
+    return this.#standard;
   }
 }
 

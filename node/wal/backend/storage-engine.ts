@@ -25,16 +25,23 @@ export interface StoredState {
   readonly end: bigint;
 }
 
-/** One atomic write: records at `firstOffset, firstOffset + 1, …` plus meta values. */
+/**
+ * One atomic write, built while the write before it is still in flight: records are added as
+ * appends arrive, at `firstOffset, firstOffset + 1, …`; meta values come with {@link write}.
+ * Building ahead is what lets encoding overlap the previous batch's fsync.
+ */
 export interface EngineBatch<R> {
+  /** Offset of the first record added. */
   readonly firstOffset: bigint;
-  /** Prepared records (see {@link StorageEngine.prepare}). */
-  readonly records: readonly R[];
-  /** The same messages with their ids, index for index. */
-  readonly messages: readonly ImmutableMessage[];
-  readonly meta: readonly (readonly [MetaKey, Buffer])[];
-  /** fsync before resolving. */
-  readonly sync: boolean;
+  /**
+   * Adds the next record (a `prepare`d one, with its message as stored). Only a record `prepare`
+   * did not accept can make it throw, and the batch must then be discarded.
+   */
+  add(record: R, message: ImmutableMessage): void;
+  /** Writes the records added and `meta` atomically (all or nothing); fsync first when `sync`. Called at most once. */
+  write(meta: readonly (readonly [MetaKey, Buffer])[], sync: boolean): Promise<void>;
+  /** Drops the batch unwritten (its records go to a new batch, at other offsets). */
+  discard(): void;
 }
 
 /** The storage of one pchannel. `R` is the prepared (encoded) form of a record. */
@@ -45,15 +52,18 @@ export interface StorageEngine<R> {
   load(): Promise<StoredState>;
   /**
    * Checks, synchronously and before the message is queued, that it can be stored, and returns
-   * what the engine keeps of it until the batch is written (LevelDB: the encoded size; the bytes
-   * are written into the batch's block then). Throws StreamingError INVAILD_ARGUMENT for
+   * what the engine keeps of it until it is added to a batch (LevelDB: the encoded size; the
+   * bytes are written into the batch's block then). Throws StreamingError INVAILD_ARGUMENT for
    * unstorable input, so a bad message never fails the batch it would have joined.
    */
   prepare(message: MutableMessage): R;
   /** Bytes a prepared record takes, for batch and cache limits. */
   sizeOf(record: R, message: MutableMessage): number;
-  /** Writes the batch atomically; all or nothing. */
-  write(batch: EngineBatch<R>): Promise<void>;
+  /**
+   * Starts a batch whose first record goes at `firstOffset`. Batches are written one at a time, in
+   * the order they were started; a batch started while another is in flight assumes that one lands.
+   */
+  newBatch(firstOffset: bigint): EngineBatch<R>;
   /** Up to `limit` records with offsets in `[from, end)`, ascending. */
   read(from: bigint, end: bigint, limit: number): Promise<ImmutableMessage[]>;
   /** Deletes records below `floor`, in chunks; the floor itself was persisted before. */

@@ -1,15 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { fencedError } from '../../../../../node/wal/backend/backend-errors.js';
 import { type CommitOwner, GroupCommitWriter, type GroupCommitHost } from '../../../../../node/wal/backend/group-commit.js';
-import type { EngineBatch, StorageEngine } from '../../../../../node/wal/backend/storage-engine.js';
+import type { EngineBatch, MetaKey, StorageEngine } from '../../../../../node/wal/backend/storage-engine.js';
 import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
 import { type ImmutableMessage, MessageId, MutableMessage } from '../../../../../shared/message/index.js';
 import { Deferred, waitFor } from '../../../../../shared/util/index.js';
 
-/** A storage engine whose writes complete when the test says so. */
+/** What a written batch of {@link GatedEngine} held. */
+interface WrittenBatch {
+  readonly firstOffset: bigint;
+  readonly records: string[];
+  /** Offsets of the stored messages added, index for index. */
+  readonly offsets: bigint[];
+  readonly meta: readonly (readonly [MetaKey, Buffer])[];
+  readonly sync: boolean;
+}
+
+/**
+ * A storage engine whose writes complete when the test says so. Records whose text is in
+ * `refuse` make `add` throw (an engine bug, as far as the writer knows).
+ */
 class GatedEngine implements StorageEngine<string> {
   readonly location = 'gated';
-  readonly batches: EngineBatch<string>[] = [];
+  /** Batches started, in order, as they are being built. */
+  readonly started: { firstOffset: bigint; records: string[]; offsets: bigint[]; discarded: boolean }[] = [];
+  /** Batches written, in order. */
+  readonly batches: WrittenBatch[] = [];
+  readonly refuse = new Set<string>();
   readonly #gates: Deferred<void>[] = [];
 
   /** Completes the oldest pending write, successfully or with `error`. */
@@ -25,11 +42,26 @@ class GatedEngine implements StorageEngine<string> {
   load = () => Promise.resolve({ term: undefined, floor: 1n, end: 1n });
   prepare = (m: MutableMessage): string => m.payload.toString();
   sizeOf = (r: string): number => r.length;
-  write(batch: EngineBatch<string>): Promise<void> {
-    this.batches.push(batch);
-    const gate = new Deferred<void>();
-    this.#gates.push(gate);
-    return gate.promise;
+  newBatch(firstOffset: bigint): EngineBatch<string> {
+    const started = { firstOffset, records: [] as string[], offsets: [] as bigint[], discarded: false };
+    this.started.push(started);
+    return {
+      firstOffset,
+      add: (record: string, message: ImmutableMessage) => {
+        if (this.refuse.has(record)) throw new Error(`cannot store ${record}`);
+        started.records.push(record);
+        started.offsets.push(message.messageId.offset);
+      },
+      write: (meta, sync) => {
+        this.batches.push({ firstOffset, records: started.records, offsets: started.offsets, meta, sync });
+        const gate = new Deferred<void>();
+        this.#gates.push(gate);
+        return gate.promise;
+      },
+      discard: () => {
+        started.discarded = true;
+      },
+    };
   }
   read = () => Promise.resolve([]);
   deleteBelow = () => Promise.resolve();
@@ -90,6 +122,62 @@ describe('GroupCommitWriter', () => {
     await writer.idle();
   });
 
+  it('builds the next batch while one is in flight: requests get their offsets and are stored at once', async () => {
+    const { engine, writer } = setup();
+    const owner = new Owner(1n);
+    const first = writer.append(owner, 'a', msg('a'), 1);
+    await waitFor(() => engine.inFlight === 1);
+    const rest = ['b', 'c'].map((t) => writer.append(owner, t, msg(t), 1));
+    // Before the first batch is durable, the second already holds its records at their offsets.
+    expect(engine.started[1]).toEqual({ firstOffset: 2n, records: ['b', 'c'], offsets: [2n, 3n], discarded: false });
+    expect(engine.batches).toHaveLength(1);
+    engine.release();
+    await first;
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.batches[1]?.records).toEqual(['b', 'c']);
+    engine.release();
+    expect((await Promise.all(rest)).map((stored) => stored.messageId.offset)).toEqual([2n, 3n]);
+  });
+
+  it('rebuilds the batches behind a failed write at the offsets it freed', async () => {
+    const { engine, host, writer } = setup({ maxBatchMessages: 2 });
+    const owner = new Owner(1n);
+    const failed = writer.append(owner, 'a', msg('a'), 1);
+    await waitFor(() => engine.inFlight === 1);
+    const behind = ['b', 'c', 'd'].map((t) => writer.append(owner, t, msg(t), 1));
+    expect(engine.started.slice(1).map((b) => [b.firstOffset, b.records])).toEqual([
+      [2n, ['b', 'c']],
+      [4n, ['d']],
+    ]);
+    engine.release(new Error('disk on fire'));
+    expect(((await failed.then(() => undefined, (e: unknown) => e)) as StreamingError).code).toBe(StreamingCode.INNER);
+    await waitFor(() => engine.inFlight === 1);
+    // The staged batches were dropped unwritten and built again from offset 1.
+    expect(engine.started.slice(1, 3).every((b) => b.discarded)).toBe(true);
+    expect(engine.batches[1]).toMatchObject({ firstOffset: 1n, records: ['b', 'c'], offsets: [1n, 2n] });
+    engine.release();
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.batches[2]).toMatchObject({ firstOffset: 3n, records: ['d'], offsets: [3n] });
+    engine.release();
+    expect((await Promise.all(behind)).map((stored) => stored.messageId.offset)).toEqual([1n, 2n, 3n]);
+    expect(host.commits.map((c) => c.first)).toEqual([1n, 3n]);
+    expect(owner.settled).toBe(4);
+  });
+
+  it('refuses a record the engine cannot add and writes the rest of its batch without a gap', async () => {
+    const { engine, writer } = setup();
+    engine.refuse.add('bad');
+    const owner = new Owner(1n);
+    const [a, bad, c] = ['a', 'bad', 'c'].map((t) => writer.append(owner, t, msg(t), 1));
+    expect(await bad!.then(() => undefined, (e: unknown) => (e as Error).message)).toBe('cannot store bad');
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.started[0]?.discarded).toBe(true);
+    expect(engine.batches[0]).toMatchObject({ firstOffset: 1n, records: ['a', 'c'], offsets: [1n, 2n] });
+    engine.release();
+    expect([(await a!).messageId.offset, (await c!).messageId.offset]).toEqual([1n, 2n]);
+    expect(owner.settled).toBe(3);
+  });
+
   it('puts a synchronous burst into one batch', async () => {
     const { engine, writer } = setup();
     const owner = new Owner(1n);
@@ -138,6 +226,8 @@ describe('GroupCommitWriter', () => {
       expect((error as StreamingError).code).toBe(StreamingCode.CHANNEL_FENCED);
     }
     await waitFor(() => engine.inFlight === 1);
+    // 'late' had joined the batch being built; that batch was rebuilt without it.
+    expect(engine.started[1]?.discarded).toBe(true);
     expect(engine.batches[1]?.records).toEqual(['new']);
     engine.release();
     expect((await next).messageId.offset).toBe(2n);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_TARGET_BYTES, BlockEncoder, RecordBlock } from '../../../../../node/wal/backend/record-block.js';
+import { BLOCK_TARGET_BYTES, BlockBuilder, RecordBlock } from '../../../../../node/wal/backend/record-block.js';
 import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
 
 /** One encoded block: the offset of its last record (the key) and a copy of its value. */
@@ -9,15 +9,20 @@ interface EncodedBlock {
   readonly value: Buffer;
 }
 
-/** Packs ready-made `records` into blocks, copying each value out of the encoder's scratch buffer. */
-function encodeBlocks(firstOffset: bigint, records: readonly Buffer[], targetBytes: number = BLOCK_TARGET_BYTES): EncodedBlock[] {
+/** Packs ready-made `records` into blocks as a batch does, copying each value out of the builder's buffer. */
+function encodeBlocks(firstOffset: bigint, records: readonly Buffer[], targetBytes: number = BLOCK_TARGET_BYTES, maxRecords?: number): EncodedBlock[] {
   const blocks: EncodedBlock[] = [];
-  new BlockEncoder(targetBytes).encode(
-    firstOffset,
-    records.map((r) => r.length),
-    (i, out, at) => at + (records[i] as Buffer).copy(out, at),
-    (lastOffset, value) => blocks.push({ lastOffset, value: Buffer.from(value) }),
-  );
+  const builder = new BlockBuilder(targetBytes, maxRecords);
+  const cut = (lastOffset: bigint): void => {
+    blocks.push({ lastOffset, value: Buffer.from(builder.seal()) });
+    builder.reset();
+  };
+  records.forEach((record, i) => {
+    if (!builder.fits(record.length)) cut(firstOffset + BigInt(i) - 1n);
+    const at = builder.reserve(record.length);
+    builder.recordWritten(at + record.copy(builder.buffer, at));
+  });
+  if (builder.count > 0) cut(firstOffset + BigInt(records.length) - 1n);
   return blocks;
 }
 
@@ -66,28 +71,45 @@ describe('record blocks', () => {
     );
   });
 
-  it('reuses one scratch buffer across batches without mixing them up, and gives an oversized block its own', () => {
-    const encoder = new BlockEncoder(100);
-    const emitted: EncodedBlock[] = [];
+  it('reuses its buffer from block to block, gives an oversized first record a buffer of its own, and writes the header against the records', () => {
+    const builder = new BlockBuilder(100);
     const values: Buffer[] = [];
-    const batch = (first: bigint, input: Buffer[]): void =>
-      encoder.encode(
-        first,
-        input.map((r) => r.length),
-        (i, out, at) => at + (input[i] as Buffer).copy(out, at),
-        (lastOffset, value) => {
-          values.push(value);
-          emitted.push({ lastOffset, value: Buffer.from(value) });
-        },
-      );
-    const first = records([30, 30, 30, 30]);
-    const second = records([5000, 10]);
-    batch(1n, first);
-    batch(5n, second);
-    expect(readBack(emitted)).toEqual([...first, ...second].map((r, i) => [BigInt(i + 1), r]));
-    // The two small blocks shared the scratch buffer; the 5000-byte one (over the scratch size) did not.
-    expect(values[0]!.buffer).toBe(values[1]!.buffer);
-    expect(values[2]!.buffer).not.toBe(values[0]!.buffer);
+    const emitted: EncodedBlock[] = [];
+    const block = (last: bigint, input: Buffer[]): void => {
+      for (const record of input) {
+        expect(builder.fits(record.length)).toBe(true);
+        const at = builder.reserve(record.length);
+        builder.recordWritten(at + record.copy(builder.buffer, at));
+      }
+      const value = builder.seal();
+      values.push(value);
+      emitted.push({ lastOffset: last, value: Buffer.from(value) });
+      builder.reset();
+    };
+    const first = records([30, 30, 30]);
+    const second = records([5000]);
+    const third = records([10, 20]);
+    block(3n, first);
+    block(4n, second);
+    block(6n, third);
+    expect(readBack(emitted)).toEqual([...first, ...second, ...third].map((r, i) => [BigInt(i + 1), r]));
+    expect(values[0]!.buffer).toBe(values[2]!.buffer);
+    expect(values[1]!.buffer).not.toBe(values[0]!.buffer);
+    // The value is exactly header + records: no gap, nothing after.
+    expect(emitted[2]!.value.length).toBe(5 + 4 * 2 + 30);
+  });
+
+  it('cuts a block at the record limit, refuses a reserve that does not fit, and checks the bytes written', () => {
+    const builder = new BlockBuilder(1000, 2);
+    for (let i = 0; i < 2; i++) builder.recordWritten(builder.reserve(1) + 1);
+    expect(builder.fits(1)).toBe(false);
+    expect(() => builder.reserve(1)).toThrow(RangeError);
+    builder.reset();
+    const at = builder.reserve(4);
+    expect(() => builder.recordWritten(at + 3)).toThrow(/3 bytes, 4 were reserved/);
+    expect(() => new BlockBuilder().seal()).toThrow(/empty block/);
+    const blocks = encodeBlocks(1n, records([1, 1, 1, 1, 1]), 1000, 2);
+    expect(blocks.map((b) => new RecordBlock(b.lastOffset, b.value).count)).toEqual([2, 2, 1]);
   });
 
   it('packs a typical batch into one block per 256 KiB', () => {
