@@ -136,8 +136,8 @@ export class LevelStorage implements StorageEngine<number> {
   }
 
   prepare(message: MutableMessage): number {
-    // Measured again when the record joins its batch: the encoder needs every string's byte
-    // length, and keeping them per message until then would allocate on every append.
+    // The record joins its batch right after this (same synchronous call): the encoder then reuses
+    // this measure (rmq-layout.ts keeps the last one); a record added later is measured again.
     return measureRmqLayout(message.payload, message.properties);
   }
 

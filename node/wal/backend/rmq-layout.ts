@@ -49,10 +49,15 @@ function writeVarint(buf: Buffer, pos: number, n: number): number {
   return pos;
 }
 
-// Byte lengths of the keys and values of the message being encoded, computed once during sizing
-// and reused while writing; negative = not ASCII (written natively). Module scope is safe:
-// encoding is synchronous.
+// Byte lengths of the keys and values of the message measured last, reused while writing it;
+// negative = not ASCII (written natively). Module scope is safe: encoding is synchronous.
 let lengths = new Int32Array(64);
+// What `lengths` describes: an append is measured when it is prepared and encoded right after,
+// so the encoder can skip measuring again. Both are identities (properties objects are frozen and
+// a buffer's length never changes), so a stale entry can only cost a re-measure, never a wrong one.
+let measuredPayload: Uint8Array | undefined;
+let measuredProperties: Readonly<Record<string, string>> | undefined;
+let measuredSize = 0;
 
 /** UTF-8 length of `s`, negated when it is not short ASCII (so the writer takes the native path). */
 function measure(s: string): number {
@@ -89,6 +94,9 @@ function writeString(out: Buffer, pos: number, s: string, measured: number): num
  * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
  */
 export function measureRmqLayout(payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
+  // Forgotten first: a measure that throws halfway leaves `lengths` describing nothing.
+  measuredPayload = undefined;
+  measuredProperties = undefined;
   let size = MAGIC_LENGTH;
   if (payload.length > 0) size += 1 + varintLength(payload.length) + payload.length;
   let i = 0;
@@ -112,6 +120,9 @@ export function measureRmqLayout(payload: Uint8Array, properties: Readonly<Recor
     size += 1 + varintLength(entry) + entry;
     i++;
   }
+  measuredPayload = payload;
+  measuredProperties = Object.isFrozen(properties) ? properties : undefined;
+  measuredSize = size;
   return size;
 }
 
@@ -134,7 +145,7 @@ export function encodeRmqLayout(payload: Uint8Array, properties: Readonly<Record
  * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
  */
 export function encodeRmqLayoutInto(out: Buffer, at: number, payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
-  const size = measureRmqLayout(payload, properties);
+  const size = payload === measuredPayload && properties === measuredProperties ? measuredSize : measureRmqLayout(payload, properties);
   if (at + size > out.length) throw new RangeError(`RMQMessageLayout of ${size} bytes does not fit at ${at} of ${out.length}`);
   for (let i = 0; i < MAGIC_LENGTH; i++) out[at + i] = RMQ_MAGIC[i] as number;
   let pos = at + MAGIC_LENGTH;

@@ -66,6 +66,32 @@ describe('RMQ storage layout', () => {
     expectInvalid(() => measureRmqLayout(Buffer.alloc(0), { k: 7 as unknown as string }), 'property "k"');
   });
 
+  it('reuses the last measure only for the very message measured, never after a measure that failed', () => {
+    fc.assert(
+      fc.property(layoutArb, layoutArb, (a, b) => {
+        const pa = Object.freeze({ ...a.properties });
+        const pb = Object.freeze({ ...b.properties });
+        const encode = (payload: Buffer, properties: Readonly<Record<string, string>>): Buffer => {
+          const out = Buffer.alloc(measureRmqLayout(payload, properties) + 8);
+          const end = encodeRmqLayoutInto(out, 8, payload, properties);
+          return out.subarray(8, end);
+        };
+        const expectedA = encode(a.payload, pa);
+        // Measured b, encoded a: a is measured again.
+        measureRmqLayout(b.payload, pb);
+        const out = Buffer.alloc(expectedA.length);
+        expect(encodeRmqLayoutInto(out, 0, a.payload, pa)).toBe(expectedA.length);
+        expect(out.equals(expectedA)).toBe(true);
+        // Measured a, then a measure that threw halfway: a is measured again, not read from the wreck.
+        measureRmqLayout(a.payload, pa);
+        expect(() => measureRmqLayout(b.payload, Object.freeze({ ...pb, zz: 5 as unknown as string }))).toThrow(StreamingError);
+        out.fill(0);
+        encodeRmqLayoutInto(out, 0, a.payload, pa);
+        expect(out.equals(expectedA)).toBe(true);
+      }),
+    );
+  });
+
   it('round-trips a message with more properties than its scratch space starts with', () => {
     const properties = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`key-${i}`, `value-${i}-é`]));
     const value = encodeRmqLayout(Buffer.from('p'), properties);
