@@ -4,7 +4,8 @@
  * 1. appends/s with 1, 16, 256 and 1024 appends in flight (closed loop);
  * 2. catch-up scan rate: a fresh opener (empty tail cache) reads everything from LevelDB;
  * 3. append → tailing scanner latency at a paced rate (p50 / p99 / p99.9);
- * plus a raw LevelDB baseline measured last in the same run (this machine is shared; compare to it).
+ * plus raw LevelDB baselines measured last in the same run (this machine is shared; compare to
+ * them): one value per message, and the same bytes packed the way record blocks pack them.
  * Prints a table and writes `bench/results/wal-backend.json`. Bounded run time (< 60 s).
  *
  * Run: `npx tsx bench/wal-backend.ts [--no-sync] [--seconds N]`
@@ -76,24 +77,32 @@ async function appendThroughput(wal: WalBackend, concurrency: number, seconds: n
   return { rate: round(count / ((performance.now() - start) / 1000)), cpuMicrosPerMessage: round((used.user + used.system) / count, 2) };
 }
 
+/** Messages per raw baseline batch, and per value when packed (about the 256 KiB block target). */
+const RAW_BATCH_MESSAGES = 1024;
+const RAW_MESSAGES_PER_BLOCK = 256;
+
 /**
  * The ceiling this machine gives right now: raw classic-level chained batches of 1024 × 1 KiB
  * (sync as configured), then a raw `nextv` scan of them. Measured in the same run, because on a
- * shared machine the absolute numbers move a lot.
+ * shared machine the absolute numbers move a lot. `packed`: the same bytes as 4 values of 256
+ * messages each, the volume the WAL's record blocks write with no JavaScript per message, so
+ * the ceiling of the storage layout itself.
  */
-async function rawLevelBaseline(root: string, seconds: number): Promise<{ appendsPerSecond: number; cpuMicrosPerMessage: number; scanPerSecond: number }> {
-  const db = new Level<Buffer, Buffer>(join(root, 'raw-baseline'), { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: 16 * 1024 * 1024 });
+async function rawLevelBaseline(root: string, seconds: number, packed: boolean): Promise<{ appendsPerSecond: number; cpuMicrosPerMessage: number; scanPerSecond: number }> {
+  const db = new Level<Buffer, Buffer>(join(root, packed ? 'raw-packed' : 'raw-baseline'), { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: 16 * 1024 * 1024 });
   await db.open();
-  const value = randomBytes(PAYLOAD_BYTES + 150);
+  const perValue = packed ? RAW_MESSAGES_PER_BLOCK : 1;
+  const value = randomBytes((PAYLOAD_BYTES + 150) * perValue);
   let offset = 0n;
   const cpu = process.cpuUsage();
   const start = performance.now();
   while (performance.now() - start < seconds * 1000) {
     const batch = db.batch();
-    for (let i = 0; i < 1024; i++) {
+    for (let i = 0; i < RAW_BATCH_MESSAGES; i += perValue) {
       const key = Buffer.allocUnsafe(9);
       key[0] = 0x72;
-      key.writeBigUInt64BE(offset++, 1);
+      offset += BigInt(perValue);
+      key.writeBigUInt64BE(offset, 1);
       batch.put(key, value);
     }
     await batch.write({ sync: SYNC });
@@ -104,7 +113,7 @@ async function rawLevelBaseline(root: string, seconds: number): Promise<{ append
   const scanStart = performance.now();
   const iterator = db.iterator({ highWaterMarkBytes: 4 * 1024 * 1024 });
   let scanned = 0;
-  for (let entries = await iterator.nextv(1000); entries.length > 0; entries = await iterator.nextv(1000)) scanned += entries.length;
+  for (let entries = await iterator.nextv(1000); entries.length > 0; entries = await iterator.nextv(1000)) scanned += entries.length * perValue;
   await iterator.close();
   const scanPerSecond = scanned / ((performance.now() - scanStart) / 1000);
   await db.close();
@@ -202,9 +211,12 @@ async function main(): Promise<void> {
     await opener.close();
 
     // Last: its 3 s of bulk writes would otherwise slow the fsyncs of the phases after it.
-    const baseline = await rawLevelBaseline(root, 3);
+    const baseline = await rawLevelBaseline(root, 3, false);
     results['rawLevelBaseline'] = baseline;
     process.stdout.write(`raw LevelDB baseline: ${JSON.stringify(baseline)}\n`);
+    const packed = await rawLevelBaseline(root, 3, true);
+    results['rawLevelPacked'] = packed;
+    process.stdout.write(`raw LevelDB packed: ${JSON.stringify(packed)}\n`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -232,6 +244,8 @@ function printTable(report: Record<string, unknown>): void {
   const baseline = report['rawLevelBaseline'] as { appendsPerSecond: number; cpuMicrosPerMessage: number; scanPerSecond: number };
   rows.push(['raw LevelDB: 1024-put batches (msg/s)', `${baseline.appendsPerSecond}  (${baseline.cpuMicrosPerMessage} µs CPU/msg, all threads)`]);
   rows.push(['raw LevelDB: nextv scan (msg/s)', String(baseline.scanPerSecond)]);
+  const packed = report['rawLevelPacked'] as typeof baseline;
+  rows.push(['raw LevelDB: same bytes in 256-msg values (msg/s)', `${packed.appendsPerSecond}  (${packed.cpuMicrosPerMessage} µs CPU/msg, all threads)`]);
   const cpu = report['appendCpuMicrosPerMessage'] as Record<string, number>;
   for (const [c, v] of Object.entries(report['appendsPerSecond'] as Record<string, number>)) {
     rows.push([`append, ${c} in flight (msg/s)`, `${v}  (${cpu[c]} µs CPU/msg, all threads)`]);
