@@ -15,7 +15,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Level } from 'level';
 import { LevelWalBackendOpener, type WalBackend } from '../node/wal/backend/index.js';
 import {
   deliverAll,
@@ -27,6 +26,7 @@ import {
   pchannelInfo,
 } from '../shared/message/index.js';
 import { round, summarize, type LatencySummary } from './lib/percentiles.js';
+import { rawLevelBaseline } from './lib/raw-level.js';
 
 const args = process.argv.slice(2);
 const SYNC = !args.includes('--no-sync');
@@ -75,49 +75,6 @@ async function appendThroughput(wal: WalBackend, concurrency: number, seconds: n
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   const used = process.cpuUsage(cpu);
   return { rate: round(count / ((performance.now() - start) / 1000)), cpuMicrosPerMessage: round((used.user + used.system) / count, 2) };
-}
-
-/** Messages per raw baseline batch, and per value when packed (about the 256 KiB block target). */
-const RAW_BATCH_MESSAGES = 1024;
-const RAW_MESSAGES_PER_BLOCK = 256;
-
-/**
- * The ceiling this machine gives right now: raw classic-level chained batches of 1024 × 1 KiB
- * (sync as configured), then a raw `nextv` scan of them. Measured in the same run, because on a
- * shared machine the absolute numbers move a lot. `packed`: the same bytes as 4 values of 256
- * messages each, the volume the WAL's record blocks write with no JavaScript per message, so
- * the ceiling of the storage layout itself.
- */
-async function rawLevelBaseline(root: string, seconds: number, packed: boolean): Promise<{ appendsPerSecond: number; cpuMicrosPerMessage: number; scanPerSecond: number }> {
-  const db = new Level<Buffer, Buffer>(join(root, packed ? 'raw-packed' : 'raw-baseline'), { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: 16 * 1024 * 1024 });
-  await db.open();
-  const perValue = packed ? RAW_MESSAGES_PER_BLOCK : 1;
-  const value = randomBytes((PAYLOAD_BYTES + 150) * perValue);
-  let offset = 0n;
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
-    const batch = db.batch();
-    for (let i = 0; i < RAW_BATCH_MESSAGES; i += perValue) {
-      const key = Buffer.allocUnsafe(9);
-      key[0] = 0x72;
-      offset += BigInt(perValue);
-      key.writeBigUInt64BE(offset, 1);
-      batch.put(key, value);
-    }
-    await batch.write({ sync: SYNC });
-  }
-  const appendsPerSecond = Number(offset) / ((performance.now() - start) / 1000);
-  const used = process.cpuUsage(cpu);
-  const cpuMicrosPerMessage = round((used.user + used.system) / Number(offset), 2);
-  const scanStart = performance.now();
-  const iterator = db.iterator({ highWaterMarkBytes: 4 * 1024 * 1024 });
-  let scanned = 0;
-  for (let entries = await iterator.nextv(1000); entries.length > 0; entries = await iterator.nextv(1000)) scanned += entries.length * perValue;
-  await iterator.close();
-  const scanPerSecond = scanned / ((performance.now() - scanStart) / 1000);
-  await db.close();
-  return { appendsPerSecond: round(appendsPerSecond), cpuMicrosPerMessage, scanPerSecond: round(scanPerSecond) };
 }
 
 async function catchUp(wal: WalBackend): Promise<{ messages: number; rate: number }> {
@@ -211,10 +168,10 @@ async function main(): Promise<void> {
     await opener.close();
 
     // Last: its 3 s of bulk writes would otherwise slow the fsyncs of the phases after it.
-    const baseline = await rawLevelBaseline(root, 3, false);
+    const baseline = await rawLevelBaseline(join(root, 'raw-baseline'), { seconds: 3, sync: SYNC, payloadBytes: PAYLOAD_BYTES, packed: false });
     results['rawLevelBaseline'] = baseline;
     process.stdout.write(`raw LevelDB baseline: ${JSON.stringify(baseline)}\n`);
-    const packed = await rawLevelBaseline(root, 3, true);
+    const packed = await rawLevelBaseline(join(root, 'raw-packed'), { seconds: 3, sync: SYNC, payloadBytes: PAYLOAD_BYTES, packed: true });
     results['rawLevelPacked'] = packed;
     process.stdout.write(`raw LevelDB packed: ${JSON.stringify(packed)}\n`);
   } finally {

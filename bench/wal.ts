@@ -5,7 +5,8 @@
  * 1. appends/s at 1, 64, 512 and 2048 appends in flight (closed loop);
  * 2. append → tailing scanner (one vchannel) latency p50 / p99 / p99.9, paced at 10 000 msg/s
  *    and at the maximum rate (512 in flight);
- * 3. catch-up scan rate through the scanner (a fresh opener: nothing cached, all from LevelDB).
+ * 3. catch-up scan rate through the scanner (a fresh opener: nothing cached, all from LevelDB);
+ * 4. the ceiling in the same run: raw LevelDB writing the same bytes in 256-message values.
  * Prints a table and writes `bench/results/wal.json`. Bounded run time (< 90 s).
  *
  * Run: `npx tsx bench/wal.ts [--no-sync] [--seconds N]`
@@ -27,6 +28,7 @@ import {
   vchannelName,
 } from '../shared/index.js';
 import { round, summarize, type LatencySummary } from './lib/percentiles.js';
+import { rawLevelBaseline, type RawLevelResult } from './lib/raw-level.js';
 
 const args = process.argv.slice(2);
 const SYNC = !args.includes('--no-sync');
@@ -155,6 +157,7 @@ async function main(): Promise<void> {
   const cpu: Record<string, number> = {};
   const latency: Record<string, LatencySummary & { achievedRate: number }> = {};
   let catchUpResult: { messages: number; messagesPerSecond: number };
+  let ceiling: RawLevelResult;
   try {
     const backendOpener = new LevelWalBackendOpener({ dataRoot, sync: SYNC });
     const wal = await openWal(backendOpener, 1n);
@@ -168,6 +171,7 @@ async function main(): Promise<void> {
     await wal.close();
     await backendOpener.close();
     catchUpResult = await catchUp(dataRoot, 2n);
+    ceiling = await rawLevelBaseline(join(dataRoot, 'raw-packed'), { seconds: 3, sync: SYNC, payloadBytes: PAYLOAD_BYTES, packed: true });
   } finally {
     rmSync(dataRoot, { recursive: true, force: true });
   }
@@ -185,6 +189,7 @@ async function main(): Promise<void> {
     appendCpuMicrosPerMessage: cpu,
     tailLatencyMs: latency,
     catchUp: catchUpResult,
+    rawLevelPacked: ceiling,
   };
   const rows: [string, string][] = [
     ...CONCURRENCY.map((c): [string, string] => [`appends/s, ${c} in flight`, `${appends[c]} (${cpu[c]} µs CPU/msg)`]),
@@ -193,6 +198,7 @@ async function main(): Promise<void> {
       `p50 ${l.p50}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}  (${l.achievedRate} msg/s)`,
     ]),
     ['catch-up scan msg/s', `${catchUpResult.messagesPerSecond} (${catchUpResult.messages} msgs)`],
+    ['ceiling: raw LevelDB, same bytes, msg/s', `${ceiling.appendsPerSecond} (${ceiling.cpuMicrosPerMessage} µs CPU/msg, no JS per message)`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`WAL benchmark (LevelDB, sync=${SYNC}, ${PAYLOAD_BYTES} B payloads, load ${result.loadAverage1m})\n`);
