@@ -11,8 +11,26 @@ import {
   StreamingError,
   throwIfAborted,
 } from '../../../shared/index.js';
-import type { AppendContext, AppendFn, ExtraAppendResult, Interceptor } from './interceptor.js';
+import type { AppendContext, ExtraAppendResult, SettleHookFailure } from './append-context.js';
+import type { AppendFn, Interceptor } from './interceptor.js';
 import { isRedoAppendError } from './redo.js';
+
+/**
+ * What the caller of {@link InterceptorChain.appendThen} makes of the outcome, run in the chain's
+ * own reaction (long-lived: one per caller, not per append).
+ */
+export interface AppendOutcome<R> {
+  /** The append succeeded; its value resolves the append (a throw rejects it). */
+  appended(stored: ImmutableMessage, ctx: AppendContext): R;
+  /** The append failed for good; it then rejects with `error`. Must not throw. */
+  failed(error: unknown, ctx: AppendContext): void;
+}
+
+/** {@link InterceptorChain.append}'s outcome: the stored message as is. */
+const STORED: AppendOutcome<ImmutableMessage> = {
+  appended: (stored) => stored,
+  failed: () => undefined,
+};
 
 /** Options of {@link InterceptorChain}. */
 export interface InterceptorChainOptions {
@@ -32,6 +50,9 @@ export interface InterceptorChainOptions {
  * - `append` waits until every interceptor is ready (the first time only), then calls the onion.
  *   An inner interceptor may throw a {@link RedoAppendError}: the chain then runs the onion again
  *   from the top with an emptied {@link AppendContext.result}, as Milvus's redo interceptor does.
+ * - The settle hooks interceptors register on the context (`ctx.onSettled`) run once per
+ *   attempt, innermost first, when the attempt settles: before a redo and before the append
+ *   settles to its caller.
  * - The innermost layer honours the not-persisted hint: it returns the hint's id and writes
  *   nothing. A message marked `_np` without a hint is refused rather than written.
  * - `gracefulClose` lets interceptors wind down (open transactions) while appends still work;
@@ -101,29 +122,72 @@ export class InterceptorChain {
    * paired with the not-persisted hint's id). `ctx.result` holds what the interceptors learned.
    */
   append(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
-    if (this.#closing.signal.aborted || !this.#isReady) return this.#appendWaiting(message, ctx);
-    // The hot path has no frame of its own: the redo loop is only entered on a rejection.
+    return this.appendThen(message, ctx, STORED);
+  }
+
+  /**
+   * {@link append}, with the caller's own handling of the outcome done in the chain's reaction
+   * (one promise per append instead of two). Every settle hook of the last attempt has run when
+   * `outcome` is called.
+   */
+  appendThen<R>(message: MutableMessage, ctx: AppendContext, outcome: AppendOutcome<R>): Promise<R> {
+    if (this.#closing.signal.aborted || !this.#isReady) return this.#appendWaiting(message, ctx, outcome);
+    // The hot path has no frame of its own: the redo loop is only entered on a rejection. This
+    // reaction is the only one of the whole chain on the hot path: the interceptors' settle hooks
+    // run in it, so they are done before the caller resumes.
     let attempt: Promise<ImmutableMessage>;
     try {
       attempt = this.#onion(message, ctx);
     } catch (error) {
       attempt = Promise.reject(error);
     }
-    return attempt.then(undefined, (error: unknown) => this.#redo(message, ctx, error));
+    return attempt.then(
+      (stored) => {
+        ctx.settle(stored, undefined, this.#onHookFailure);
+        return outcome.appended(stored, ctx);
+      },
+      (error: unknown) => this.#afterFailedAttempt(message, ctx, error, outcome),
+    );
+  }
+
+  /** The hot path's rejection: hooks of the failed attempt, then a redo or the final failure. */
+  #afterFailedAttempt<R>(message: MutableMessage, ctx: AppendContext, error: unknown, outcome: AppendOutcome<R>): Promise<R> {
+    ctx.settle(undefined, error, this.#onHookFailure);
+    if (!isRedoAppendError(error)) {
+      outcome.failed(error, ctx);
+      return Promise.reject(error);
+    }
+    return this.#redo(message, ctx, error).then(
+      (stored) => outcome.appended(stored, ctx),
+      (final: unknown) => {
+        outcome.failed(final, ctx);
+        throw final;
+      },
+    );
   }
 
   /** The first append (readiness) or one after close (ON_SHUTDOWN): the general path. */
-  async #appendWaiting(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
-    this.#throwIfClosed();
-    if (!this.#isReady) await this.ready({ signal: ctx.signal });
+  async #appendWaiting<R>(message: MutableMessage, ctx: AppendContext, outcome: AppendOutcome<R>): Promise<R> {
+    let stored: ImmutableMessage;
     try {
-      return await this.#onion(message, ctx);
+      this.#throwIfClosed();
+      if (!this.#isReady) await this.ready({ signal: ctx.signal });
+      try {
+        stored = await this.#attempt(message, ctx);
+      } catch (error) {
+        stored = await this.#redo(message, ctx, error);
+      }
     } catch (error) {
-      return this.#redo(message, ctx, error);
+      outcome.failed(error, ctx);
+      throw error;
     }
+    return outcome.appended(stored, ctx);
   }
 
-  /** After a failed attempt: rethrows anything but a redo request, else runs the onion again. */
+  /**
+   * After a failed attempt (whose hooks ran): rethrows anything but a redo request, else runs the
+   * onion again.
+   */
   async #redo(message: MutableMessage, ctx: AppendContext, firstError: unknown): Promise<ImmutableMessage> {
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
@@ -135,12 +199,30 @@ export class InterceptorChain {
       throwIfAborted(ctx.signal);
       this.#throwIfClosed();
       try {
-        return await this.#onion(message, ctx);
+        return await this.#attempt(message, ctx);
       } catch (next) {
         error = next;
       }
     }
   }
+
+  /** One run of the onion, off the hot path; its settle hooks run before it settles. */
+  async #attempt(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
+    let stored: ImmutableMessage;
+    try {
+      stored = await this.#onion(message, ctx);
+    } catch (error) {
+      ctx.settle(undefined, error, this.#onHookFailure);
+      throw error;
+    }
+    ctx.settle(stored, undefined, this.#onHookFailure);
+    return stored;
+  }
+
+  /** A settle hook must not throw; if one does (a bug), the append goes on and the others still run. */
+  readonly #onHookFailure: SettleHookFailure = (error) => {
+    this.#logger.error({ err: error }, 'an append settle hook failed');
+  };
 
   /** Lets each interceptor wind down, outermost first; failures are logged, not thrown. */
   async gracefulClose(): Promise<void> {

@@ -22,15 +22,16 @@
  * ```
  */
 export {
-  type AppendContext,
+  AppendContext,
   type AppendContextOptions,
-  type AppendFn,
   type ExtraAppendResult,
-  type Interceptor,
   newAppendContext,
   type NotPersistedHint,
-} from './interceptor.js';
-export { InterceptorChain, type InterceptorChainOptions } from './chain.js';
+  type SettleHook,
+  type SettleHookFailure,
+} from './append-context.js';
+export { type AppendFn, type Interceptor } from './interceptor.js';
+export { type AppendOutcome, InterceptorChain, type InterceptorChainOptions } from './chain.js';
 export { isRedoAppendError, RedoAppendError } from './redo.js';
 export { KeyedRwLock, type LockOptions, type Release, RwLock } from './rw-lock.js';
 export { LockInterceptor, type LockInterceptorOptions, type TxnFailer } from './lock-interceptor.js';

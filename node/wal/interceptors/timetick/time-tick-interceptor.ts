@@ -12,7 +12,8 @@ import {
   StreamingError,
 } from '../../../../shared/index.js';
 import type { Acker, AckManager } from '../../utility/index.js';
-import type { AppendContext, AppendFn, Interceptor } from '../interceptor.js';
+import type { AppendContext, SettleHook } from '../append-context.js';
+import type { AppendFn, Interceptor } from '../interceptor.js';
 import type { TxnManager } from '../txn/index.js';
 import type { TimeTickSyncOperator } from './time-tick-sync-operator.js';
 import { prepareTxn, type TxnStep } from './txn-step.js';
@@ -138,37 +139,30 @@ export class TimeTickInterceptor implements Interceptor {
   }
 
   /**
-   * A message outside any transaction, the hot path: no frame of its own. The acker learns the
-   * outcome in a reaction registered before anyone above can await the returned promise, so it
-   * is acknowledged before the append resolves to its caller, as in {@link #appendStamped}.
+   * A message outside any transaction, the hot path: no frame or reaction of its own. The chain
+   * acknowledges the acker when the append settles, before it resolves to its caller (as
+   * {@link #appendStamped} does), and after any redo's attempt.
    */
   #appendPlain(stamped: MutableMessage, acker: Acker, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
-    let appended: Promise<ImmutableMessage>;
-    try {
-      appended = next(stamped, ctx);
-    } catch (error) {
-      appended = Promise.reject(error);
-    }
-    appended.then(
-      (stored) => this.#acknowledge(acker, stored, undefined),
-      (error: unknown) => this.#acknowledge(acker, undefined, error),
-    );
+    ctx.onSettled(this.#acknowledgeOnSettle, acker);
     // Read by the caller only once the append succeeded.
     ctx.result.timeTick = acker.timestamp;
     ctx.result.lastConfirmedMessageId = acker.lastConfirmedMessageId;
-    return appended;
+    return next(stamped, ctx);
   }
 
-  /** Acknowledges off the append's own promise chain: a failure here is a bug, logged, never unhandled. */
-  #acknowledge(acker: Acker, stored: ImmutableMessage | undefined, error: unknown): void {
-    try {
-      if (stored !== undefined) acker.ackSuccess(stored);
-      else acker.ackError(error);
-      this.#operator.notifyAcknowledged();
-    } catch (bug) {
-      this.#logger.error({ err: bug, timeTick: acker.timestamp.toString() }, 'acknowledging an append failed');
-    }
-  }
+  /** Acknowledges the settled append's acker (state): a failure here is a bug, logged, never thrown. */
+  readonly #acknowledgeOnSettle: SettleHook<Acker> = {
+    appendSettled: (acker, stored, error) => {
+      try {
+        if (stored !== undefined) acker.ackSuccess(stored);
+        else acker.ackError(error);
+        this.#operator.notifyAcknowledged();
+      } catch (bug) {
+        this.#logger.error({ err: bug, timeTick: acker.timestamp.toString() }, 'acknowledging an append failed');
+      }
+    },
+  };
 
   /** Any message with its tick: transactions step around the append (may wait for a commit's bodies). */
   async #appendStamped(message: MutableMessage, acker: Acker, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImmutableMessage, MessageId } from '../../../../../shared/message/index.js';
 import { StreamingCode } from '../../../../../shared/errors/index.js';
+import { newAppendContext } from '../../../../../node/wal/interceptors/index.js';
 import { beginTxn, commitTxn, expectCode, insert, isSettled, openTestWal, type TestWal, turn, V1, V2 } from './fixtures.js';
 
 let wal: TestWal | undefined;
@@ -104,7 +105,7 @@ describe('TimeTickInterceptor', () => {
   it('acknowledges failed appends so later ticks can still be confirmed', async () => {
     const w = await open();
     w.gate.hold(() => true);
-    const failing = w.chain.append(insert(V1), { signal: undefined, notPersisted: undefined, result: {} });
+    const failing = w.chain.append(insert(V1), newAppendContext());
     while (w.gate.parkedCount < 1) await turn();
     await w.backend.close();
     w.gate.releaseAll();
