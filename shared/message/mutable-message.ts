@@ -14,17 +14,6 @@ import {
 import { encodeTxnContextValue } from './proto-values.js';
 import type { TxnContext } from './txn.js';
 
-/** The fields of {@link MutableMessage.withAppendStamp}. */
-export interface AppendStamp {
-  /** `_tt`. */
-  readonly timeTick: bigint;
-  /** `_lc`. */
-  readonly lastConfirmed: MessageId;
-  /** `_wt`, when the stamp also sets the WAL term. */
-  readonly walTerm?: bigint | undefined;
-}
-
-
 // The WAL stamps every message with the same term: its `_wt` text is encoded once per term.
 let stampedTerm: bigint | undefined;
 let stampedTermText = '';
@@ -106,18 +95,20 @@ export class MutableMessage extends Message {
 
   /**
    * What the WAL stamps on every appended message, in one property copy instead of one per
-   * field: `_tt` and `_lc` (clearing `_lcs`) as {@link withTimeTick} and {@link withLastConfirmed}
-   * set them, plus `_wt` when `walTerm` is given. Unlike {@link withWalTerm} it does not refuse an
-   * existing `_wt` (it replaces it): the node calls it on validated input, which has none.
+   * field: `_tt` (`timeTick`) and `_lc` (`lastConfirmed`, clearing `_lcs`) as
+   * {@link withTimeTick} and {@link withLastConfirmed} set them, plus `_wt` when `walTerm` is
+   * given. Unlike {@link withWalTerm} it does not refuse an existing `_wt` (it replaces it): the
+   * node calls it on validated input, which has none. Positional arguments: no stamp object per
+   * appended message.
    */
-  withAppendStamp(stamp: AppendStamp): MutableMessage {
+  withAppendStamp(timeTick: bigint, lastConfirmed: MessageId, walTerm?: bigint): MutableMessage {
     // Written straight into the copy (what `patchProperties` does, minus the `set` object), with
     // the size change counted on the way: this runs once per appended message. Plain reads:
     // the values replaced only feed the size estimate (validated producer input has none).
     const next: Record<string, string> = { ...this.properties };
-    const tt = encodeUint64Property(PropertyKey.TimeTick, stamp.timeTick);
-    const lc = stamp.lastConfirmed.marshal();
-    const wt = stamp.walTerm === undefined ? undefined : walTermText(stamp.walTerm);
+    const tt = encodeUint64Property(PropertyKey.TimeTick, timeTick);
+    const lc = lastConfirmed.marshal();
+    const wt = walTerm === undefined ? undefined : walTermText(walTerm);
     let delta = -sizeOf(PropertyKey.TimeTick, next[PropertyKey.TimeTick]) - sizeOf(PropertyKey.LastConfirmed, next[PropertyKey.LastConfirmed]);
     next[PropertyKey.TimeTick] = tt;
     next[PropertyKey.LastConfirmed] = lc;
@@ -132,7 +123,7 @@ export class MutableMessage extends Message {
       delete next[PropertyKey.LastConfirmedUseMessageId];
     }
     const stamped = new MutableMessage(this.payload, Object.freeze(next));
-    stamped.copyDecodedStamped(this, stamp.timeTick, delta);
+    stamped.copyDecodedStamped(this, timeTick, delta);
     return stamped;
   }
 

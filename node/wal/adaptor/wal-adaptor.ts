@@ -19,7 +19,7 @@ import {
   type TsoAllocator,
 } from '../../../shared/index.js';
 import type { WalBackend } from '../backend/index.js';
-import { type AppendContext, type AppendOutcome, type ExtraAppendResult, newAppendContext, type TimeTickAppender } from '../interceptors/index.js';
+import { AppendContext, type AppendOutcome, type ExtraAppendResult, newAppendContext, type TimeTickAppender } from '../interceptors/index.js';
 import type { CheckpointKeeper, RetentionResult, WalCheckpoint, WalRetention } from '../recovery/index.js';
 import type { WalScannerAdaptor } from '../scanner/index.js';
 import type { TxnMessageBuilder } from '../utility/index.js';
@@ -198,7 +198,7 @@ export class WalAdaptor implements Wal {
     // retrying when the WAL becomes unavailable (BackendAppender). One shared availability signal
     // under thousands of waiting appends would cost a listener each. The time tick interceptor
     // stamps `_wt` with `_tt` and `_lc`.
-    const ctx = newAppendContext({ signal });
+    const ctx = new AppendContext(signal, undefined);
     if (this.#pipeline.chain.isReady) return this.#pipeline.chain.appendThen(message, ctx, this.#appendOutcome);
     return this.#appendWhenReady(message, ctx);
   }

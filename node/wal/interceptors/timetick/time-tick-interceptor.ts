@@ -135,7 +135,7 @@ export class TimeTickInterceptor implements Interceptor {
   }
 
   #stamp(message: MutableMessage, acker: Acker): MutableMessage {
-    return message.withAppendStamp({ timeTick: acker.timestamp, lastConfirmed: acker.lastConfirmedMessageId, walTerm: this.#walTerm });
+    return message.withAppendStamp(acker.timestamp, acker.lastConfirmedMessageId, this.#walTerm);
   }
 
   /**
