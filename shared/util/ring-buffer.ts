@@ -51,11 +51,6 @@ export class RingBuffer<T> {
     return this.#items[(this.#head + index) & (this.#items.length - 1)];
   }
 
-  /** The tail (the newest item) without removing it, or `undefined` when empty. */
-  peekLast(): T | undefined {
-    return this.#length === 0 ? undefined : this.#items[(this.#head + this.#length - 1) & (this.#items.length - 1)];
-  }
-
   /** The head without removing it, or `undefined` when empty. */
   peek(): T | undefined {
     return this.#length === 0 ? undefined : this.#items[this.#head];

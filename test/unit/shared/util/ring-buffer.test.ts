@@ -16,7 +16,6 @@ describe('RingBuffer', () => {
           }
           expect(ring.length).toBe(model.length);
           expect(ring.peek()).toBe(model[0]);
-          expect(ring.peekLast()).toBe(model.at(-1));
           for (let i = -1; i <= model.length; i++) expect(ring.at(i)).toBe(model[i]);
         }
         expect([...ring]).toEqual(model);
@@ -30,7 +29,6 @@ describe('RingBuffer', () => {
     const ring = new RingBuffer<string>();
     expect(ring.shift()).toBeUndefined();
     expect(ring.peek()).toBeUndefined();
-    expect(ring.peekLast()).toBeUndefined();
     expect(ring.at(0)).toBeUndefined();
   });
 });
