@@ -57,15 +57,17 @@ export type SettleHookFailure = (error: unknown, hook: SettleHook<unknown>) => v
  * append: no promise, no closure per layer).
  *
  * The first two hooks live in fields (the WAL registers exactly two: lock, time tick); more go
- * to an array.
+ * to an array. The result's fields live here too (one object per append, not two); read and
+ * write them through {@link result}.
  */
-export class AppendContext {
+export class AppendContext implements ExtraAppendResult {
   /** The caller's cancellation; waits inside interceptors (locks, txn commit) honour it. */
   readonly signal: AbortSignal | undefined;
   /** Set for not-persisted time ticks only. */
   readonly notPersisted: NotPersistedHint | undefined;
-  /** Filled by interceptors; emptied before every redo attempt. */
-  readonly result: ExtraAppendResult = {};
+  timeTick: bigint | undefined = undefined;
+  lastConfirmedMessageId: MessageId | undefined = undefined;
+  txnContext: TxnContext | undefined = undefined;
   #hook0: SettleHook<unknown> | undefined = undefined;
   #state0: unknown = undefined;
   #hook1: SettleHook<unknown> | undefined = undefined;
@@ -76,6 +78,22 @@ export class AppendContext {
   constructor(signal: AbortSignal | undefined, notPersisted: NotPersistedHint | undefined) {
     this.signal = signal;
     this.notPersisted = notPersisted;
+  }
+
+  /** Filled by interceptors; emptied before every redo attempt. The context itself, seen as the result. */
+  get result(): ExtraAppendResult {
+    return this;
+  }
+
+  /** @internal The chain's part: forgets what an abandoned attempt wrote into the result. */
+  clearResult(): void {
+    // Typed so that a field added to ExtraAppendResult fails to compile until it is cleared here.
+    const cleared: { [K in keyof Required<ExtraAppendResult>]: undefined } = {
+      timeTick: undefined,
+      lastConfirmedMessageId: undefined,
+      txnContext: undefined,
+    };
+    Object.assign(this, cleared);
   }
 
   /**

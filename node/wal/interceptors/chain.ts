@@ -11,7 +11,7 @@ import {
   StreamingError,
   throwIfAborted,
 } from '../../../shared/index.js';
-import type { AppendContext, ExtraAppendResult, SettleHookFailure } from './append-context.js';
+import type { AppendContext, SettleHookFailure } from './append-context.js';
 import type { AppendFn, Interceptor } from './interceptor.js';
 import { isRedoAppendError } from './redo.js';
 
@@ -195,7 +195,7 @@ export class InterceptorChain {
       this.#logger.debug({ attempt, reason: error.message }, 'append redone');
       // Nothing of the abandoned attempt may leak into the result (interceptors write it only
       // while their doAppend runs, so the attempt wrote its last field by now).
-      clearResult(ctx.result);
+      ctx.clearResult();
       throwIfAborted(ctx.signal);
       this.#throwIfClosed();
       try {
@@ -261,8 +261,4 @@ export class InterceptorChain {
   #throwIfClosed(): void {
     if (this.#closing.signal.aborted) throw StreamingError.onShutdown('interceptor chain is closed');
   }
-}
-
-function clearResult(result: ExtraAppendResult): void {
-  for (const key of Object.keys(result) as (keyof ExtraAppendResult)[]) delete result[key];
 }
