@@ -220,9 +220,7 @@ export class WalAdaptor implements Wal {
       this.#inFlight.leave();
       return toAppendResult(stored.messageId, ctx.result);
     },
-    failed: () => {
-      this.#inFlight.leave();
-    },
+    failed: () => this.#inFlight.leave(),
   };
 
   /** The sync operator's appends: same path, no input checks (TimeTick is not producible). */
