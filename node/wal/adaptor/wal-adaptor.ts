@@ -101,7 +101,8 @@ export class WalAdaptor implements Wal {
       config,
       sourceId: params.sourceId,
       walTerm: channel.term,
-      backendAppend: (message, ctx) => this.#appender.append(message, ctx.signal),
+      backendAppend: (message) => this.#appender.attempt(message),
+      retryBackendAppend: (message, ctx, error) => this.#appender.retry(message, ctx.signal, error),
       appendTimeTick: this.#appendTimeTick,
       logger,
     });

@@ -2,7 +2,7 @@
  * The per-append context handed down the interceptor chain (Go's `ctx` values of the append),
  * and the settle hooks through which interceptors learn how an append attempt ended.
  */
-import type { ImmutableMessage, MessageId, TxnContext } from '../../../shared/index.js';
+import type { ImmutableMessage, MessageId, MutableMessage, TxnContext } from '../../../shared/index.js';
 
 /**
  * What interceptors learn while an append runs and the WAL returns with the id (Milvus
@@ -35,9 +35,10 @@ export interface NotPersistedHint {
 export interface SettleHook<S> {
   /**
    * `stored` is the message as stored when the attempt succeeded, undefined when it failed with
-   * `error`. Must not fail: a throw is logged by the chain and the other hooks still run.
+   * `error`; `ctx` is the append's context (a hook may fill its result). Must not fail: a throw is
+   * logged by the chain and the other hooks still run.
    */
-  appendSettled(state: S, stored: ImmutableMessage | undefined, error: unknown): void;
+  appendSettled(state: S, stored: ImmutableMessage | undefined, error: unknown, ctx: AppendContext): void;
 }
 
 /** Options of {@link newAppendContext}. */
@@ -74,6 +75,8 @@ export class AppendContext implements ExtraAppendResult {
   #state1: unknown = undefined;
   /** Hooks after the second, as `[hook, state, hook, state, …]`. */
   #more: unknown[] | undefined = undefined;
+  /** The message the current attempt handed to the backend, if it got that far. */
+  #backendMessage: MutableMessage | undefined = undefined;
 
   constructor(signal: AbortSignal | undefined, notPersisted: NotPersistedHint | undefined) {
     this.signal = signal;
@@ -115,6 +118,22 @@ export class AppendContext implements ExtraAppendResult {
     }
   }
 
+  /** @internal The chain's innermost layer: the current attempt hands `message` to the backend now. */
+  markBackendAttempt(message: MutableMessage): void {
+    this.#backendMessage = message;
+  }
+
+  /**
+   * @internal The chain's part: the message the current attempt handed to the backend (so a
+   * rejection came from the backend write), at most once per attempt; undefined if the attempt
+   * failed before reaching the backend.
+   */
+  takeBackendAttempt(): MutableMessage | undefined {
+    const message = this.#backendMessage;
+    this.#backendMessage = undefined;
+    return message;
+  }
+
   /**
    * @internal The chain's part: runs every registered hook once, innermost first, and forgets
    * them (the next attempt registers its own). A throwing hook is reported to `onFailure` and
@@ -128,21 +147,31 @@ export class AppendContext implements ExtraAppendResult {
     const hook0 = this.#hook0;
     const state0 = this.#state0;
     this.#more = undefined;
+    this.#backendMessage = undefined;
     this.#hook1 = undefined;
     this.#state1 = undefined;
     this.#hook0 = undefined;
     this.#state0 = undefined;
     if (more !== undefined) {
-      for (let i = more.length - 2; i >= 0; i -= 2) runHook(more[i] as SettleHook<unknown>, more[i + 1], stored, error, onFailure);
+      for (let i = more.length - 2; i >= 0; i -= 2) runHook(this, more[i] as SettleHook<unknown>, more[i + 1], stored, error, onFailure);
     }
-    if (hook1 !== undefined) runHook(hook1, state1, stored, error, onFailure);
-    if (hook0 !== undefined) runHook(hook0, state0, stored, error, onFailure);
+    if (hook1 !== undefined) runHook(this, hook1, state1, stored, error, onFailure);
+    if (hook0 !== undefined) runHook(this, hook0, state0, stored, error, onFailure);
   }
 }
 
-function runHook(hook: SettleHook<unknown>, state: unknown, stored: ImmutableMessage | undefined, error: unknown, onFailure: SettleHookFailure): void {
+// A function, not a private method: a class with private methods carries a brand field in every
+// instance, and there is one context per append.
+function runHook(
+  ctx: AppendContext,
+  hook: SettleHook<unknown>,
+  state: unknown,
+  stored: ImmutableMessage | undefined,
+  error: unknown,
+  onFailure: SettleHookFailure,
+): void {
   try {
-    hook.appendSettled(state, stored, error);
+    hook.appendSettled(state, stored, error, ctx);
   } catch (bug) {
     onFailure(bug, hook);
   }

@@ -37,12 +37,20 @@ export interface InterceptorChainOptions {
   /** Outermost first, e.g. `[lock, timeTick]`. */
   readonly interceptors: readonly Interceptor[];
   /**
-   * The backend write (with the adaptor's retry of recoverable errors). Never called for an
-   * append that carries a not-persisted hint.
+   * One backend write. Never called for an append that carries a not-persisted hint.
    */
   readonly append: AppendFn;
+  /**
+   * Recovers a failed backend write (the adaptor retries transient storage errors): called with
+   * the message `append` was given and its rejection, before any settle hook of the attempt runs;
+   * its outcome is the attempt's. Absent = a failed write fails the attempt.
+   */
+  readonly retryAppend?: BackendRetry;
   readonly logger?: Logger;
 }
+
+/** See {@link InterceptorChainOptions.retryAppend}. */
+export type BackendRetry = (message: MutableMessage, ctx: AppendContext, error: unknown) => Promise<ImmutableMessage>;
 
 /**
  * Runs appends through the interceptors.
@@ -53,6 +61,9 @@ export interface InterceptorChainOptions {
  * - The settle hooks interceptors register on the context (`ctx.onSettled`) run once per
  *   attempt, innermost first, when the attempt settles: before a redo and before the append
  *   settles to its caller.
+ * - A failed backend write is handed to `retryAppend` first: the attempt settles with what the
+ *   retries end with. This happens in the chain's reaction, so the hot path has one reaction in
+ *   all (interceptors pass `next`'s promise on and act through settle hooks, see `Interceptor`).
  * - The innermost layer honours the not-persisted hint: it returns the hint's id and writes
  *   nothing. A message marked `_np` without a hint is refused rather than written.
  * - `gracefulClose` lets interceptors wind down (open transactions) while appends still work;
@@ -69,6 +80,7 @@ export interface InterceptorChainOptions {
 export class InterceptorChain {
   readonly #interceptors: readonly Interceptor[];
   readonly #onion: AppendFn;
+  readonly #retryAppend: BackendRetry | undefined;
   readonly #logger: Logger;
   readonly #closing = new AbortController();
   #ready: Promise<void> | undefined;
@@ -78,12 +90,15 @@ export class InterceptorChain {
   constructor(options: InterceptorChainOptions) {
     this.#interceptors = [...options.interceptors];
     this.#logger = options.logger ?? noopLogger;
+    this.#retryAppend = options.retryAppend;
     const backendAppend = options.append;
     const innermost: AppendFn = (message, ctx) => {
       if (ctx.notPersisted !== undefined) return Promise.resolve(message.intoImmutable(ctx.notPersisted.messageId));
       if (message.notPersisted) {
         return Promise.reject(StreamingError.inner('a not-persisted message reached the backend append without a hint'));
       }
+      // From here on, a rejection of the attempt is the backend's (interceptors only pass it on).
+      ctx.markBackendAttempt(message);
       return backendAppend(message, ctx);
     };
     // Fold from the inside out so interceptors[0] ends up outermost.
@@ -142,15 +157,38 @@ export class InterceptorChain {
       attempt = Promise.reject(error);
     }
     return attempt.then(
-      (stored) => {
-        ctx.settle(stored, undefined, this.#onHookFailure);
-        return outcome.appended(stored, ctx);
-      },
-      (error: unknown) => this.#afterFailedAttempt(message, ctx, error, outcome),
+      (stored) => this.#succeeded(ctx, stored, outcome),
+      (error: unknown) => this.#afterRejection(message, ctx, error, outcome),
     );
   }
 
-  /** The hot path's rejection: hooks of the failed attempt, then a redo or the final failure. */
+  #succeeded<R>(ctx: AppendContext, stored: ImmutableMessage, outcome: AppendOutcome<R>): R {
+    ctx.settle(stored, undefined, this.#onHookFailure);
+    return outcome.appended(stored, ctx);
+  }
+
+  /** The hot path's rejection: a backend retry, else the attempt failed. */
+  #afterRejection<R>(message: MutableMessage, ctx: AppendContext, error: unknown, outcome: AppendOutcome<R>): Promise<R> {
+    const retrying = this.#retryBackend(ctx, error);
+    if (retrying === undefined) return this.#afterFailedAttempt(message, ctx, error, outcome);
+    return retrying.then(
+      (stored) => this.#succeeded(ctx, stored, outcome),
+      (final: unknown) => this.#afterFailedAttempt(message, ctx, final, outcome),
+    );
+  }
+
+  /** The retry of a failed backend write, undefined if the attempt failed before reaching the backend. */
+  #retryBackend(ctx: AppendContext, error: unknown): Promise<ImmutableMessage> | undefined {
+    const sent = ctx.takeBackendAttempt();
+    if (sent === undefined || this.#retryAppend === undefined) return undefined;
+    try {
+      return this.#retryAppend(sent, ctx, error);
+    } catch (thrown) {
+      return Promise.reject(thrown);
+    }
+  }
+
+  /** A failed attempt: its hooks, then a redo or the final failure. */
   #afterFailedAttempt<R>(message: MutableMessage, ctx: AppendContext, error: unknown, outcome: AppendOutcome<R>): Promise<R> {
     ctx.settle(undefined, error, this.#onHookFailure);
     if (!isRedoAppendError(error)) {
@@ -206,11 +244,17 @@ export class InterceptorChain {
     }
   }
 
-  /** One run of the onion, off the hot path; its settle hooks run before it settles. */
+  /** One run of the onion (with backend retries), off the hot path; its settle hooks run before it settles. */
   async #attempt(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
     let stored: ImmutableMessage;
     try {
-      stored = await this.#onion(message, ctx);
+      try {
+        stored = await this.#onion(message, ctx);
+      } catch (error) {
+        const retrying = this.#retryBackend(ctx, error);
+        if (retrying === undefined) throw error;
+        stored = await retrying;
+      }
     } catch (error) {
       ctx.settle(undefined, error, this.#onHookFailure);
       throw error;

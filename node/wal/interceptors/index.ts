@@ -31,7 +31,7 @@ export {
   type SettleHookFailure,
 } from './append-context.js';
 export { type AppendFn, type Interceptor } from './interceptor.js';
-export { type AppendOutcome, InterceptorChain, type InterceptorChainOptions } from './chain.js';
+export { type AppendOutcome, type BackendRetry, InterceptorChain, type InterceptorChainOptions } from './chain.js';
 export { isRedoAppendError, RedoAppendError } from './redo.js';
 export { KeyedRwLock, type LockOptions, type Release, RwLock } from './rw-lock.js';
 export { LockInterceptor, type LockInterceptorOptions, type TxnFailer } from './lock-interceptor.js';

@@ -21,12 +21,15 @@ export type AppendFn = (message: MutableMessage, ctx: AppendContext) => Promise<
  * One layer of the append path.
  *
  * Rules (Milvus `interceptor.go`): `doAppend` calls `next` at most once per call (the redo
- * interceptor aside) and passes the message it wants appended; work after a successful `next`
- * must not fail, because the message is already in the WAL; `ctx.result` is written only before
- * the returned promise settles (the chain empties it for a redo). Work that must follow the
- * append's end (release a lock, acknowledge a time tick) can be registered with
- * `ctx.onSettled` instead of chaining a reaction: the chain runs it, innermost first, before the
- * append settles to its caller.
+ * interceptor aside) and passes the message it wants appended; `ctx.result` is written only
+ * before the append settles (the chain empties it for a redo).
+ *
+ * Once it called `next`, `doAppend` returns `next`'s promise as is (or passes it on unchanged,
+ * e.g. by returning it from an async function) and acts on the outcome only through a settle
+ * hook (`ctx.onSettled`: release a lock, acknowledge a time tick, fill the result). A rejection
+ * of `next`'s promise is not final: the chain may still retry a failed backend write, and the
+ * hooks learn the outcome that stuck, innermost first, before the append settles to its caller.
+ * Hooks must not fail: the message may already be in the WAL.
  */
 export interface Interceptor {
   /** For logs and metrics. */

@@ -103,15 +103,12 @@ export class TimeTickInterceptor implements Interceptor {
     return this.#closed;
   }
 
-  async #appendTimeTick(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
+  #appendTimeTick(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
     const timeTick = message.timeTick;
-    if (timeTick === undefined) throw StreamingError.invalidArgument('_tt', 'a TimeTick message must carry its time tick');
+    if (timeTick === undefined) return Promise.reject(StreamingError.invalidArgument('_tt', 'a TimeTick message must carry its time tick'));
     this.#txns.cleanupTxnUntil(timeTick);
-    const stored = await next(message, ctx);
-    const lc = message.lastConfirmed;
-    ctx.result.timeTick = timeTick;
-    ctx.result.lastConfirmedMessageId = lc === undefined || lc === 'self' ? stored.messageId : lc;
-    return stored;
+    ctx.onSettled(TIME_TICK_RESULT, message);
+    return next(message, ctx);
   }
 
   #appendMessage(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
@@ -166,37 +163,42 @@ export class TimeTickInterceptor implements Interceptor {
 
   /** Any message with its tick: transactions step around the append (may wait for a commit's bodies). */
   async #appendStamped(message: MutableMessage, acker: Acker, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
-    let stamped = message;
     let step: TxnStep | undefined;
-    let stored: ImmutableMessage;
     try {
-      const prepared = prepareTxn(this.#txns, stamped, acker.timestamp, ctx.signal);
+      const prepared = prepareTxn(this.#txns, message, acker.timestamp, ctx.signal);
       step = prepared instanceof Promise ? await prepared : prepared;
-      if (step !== undefined) stamped = step.message;
-      stored = await next(stamped, ctx);
     } catch (error) {
-      try {
-        step?.finish(false);
-      } finally {
-        acker.ackError(error);
-        this.#operator.notifyAcknowledged();
-      }
+      acker.ackError(error);
+      this.#operator.notifyAcknowledged();
       throw error;
     }
-    // The message is in the WAL: whatever happens, the acker must learn it (an acker never
-    // acknowledged would hold every later time tick back).
-    try {
-      step?.finish(true);
-    } finally {
-      acker.ackSuccess(stored, step?.session);
-      this.#operator.notifyAcknowledged();
-    }
-    ctx.result.timeTick = acker.timestamp;
-    ctx.result.lastConfirmedMessageId = acker.lastConfirmedMessageId;
-    const txn = stamped.txnContext;
-    if (txn !== undefined) ctx.result.txnContext = txn;
-    return stored;
+    if (step === undefined) return this.#appendPlain(message, acker, ctx, next);
+    // Off the hot path: a state object per append is fine here.
+    ctx.onSettled(this.#finishTxnOnSettle, { acker, step });
+    return next(step.message, ctx);
   }
+
+  /** Finishes the transaction step of the settled append, then acknowledges its acker. */
+  readonly #finishTxnOnSettle: SettleHook<{ readonly acker: Acker; readonly step: TxnStep }> = {
+    appendSettled: ({ acker, step }, stored, error, ctx) => {
+      // The acker must learn the outcome whatever happens (an acker never acknowledged would hold
+      // every later time tick back); the chain logs a failure of the step.
+      try {
+        step.finish(stored !== undefined);
+      } finally {
+        if (stored !== undefined) {
+          acker.ackSuccess(stored, step.session);
+          const txn = step.message.txnContext;
+          ctx.result.timeTick = acker.timestamp;
+          ctx.result.lastConfirmedMessageId = acker.lastConfirmedMessageId;
+          if (txn !== undefined) ctx.result.txnContext = txn;
+        } else {
+          acker.ackError(error);
+        }
+        this.#operator.notifyAcknowledged();
+      }
+    },
+  };
 
   #allocate(barrier: bigint | undefined, signal: AbortSignal | undefined): Promise<Acker> {
     if (barrier === undefined) return this.#acks.allocate({ signal });
@@ -208,6 +210,16 @@ export class TimeTickInterceptor implements Interceptor {
     return this.#acks.allocateWithBarrier(barrier, { signal });
   }
 }
+
+/** Fills the result of a settled TimeTick append (state: the TimeTick message). */
+const TIME_TICK_RESULT: SettleHook<MutableMessage> = {
+  appendSettled: (message, stored, _error, ctx) => {
+    if (stored === undefined) return;
+    const lc = message.lastConfirmed;
+    ctx.result.timeTick = message.timeTick;
+    ctx.result.lastConfirmedMessageId = lc === undefined || lc === 'self' ? stored.messageId : lc;
+  },
+};
 
 /**
  * True for a message no transaction step applies to: not BeginTxn / CommitTxn / RollbackTxn and

@@ -328,4 +328,55 @@ describe('InterceptorChain settle hooks', () => {
     await expect(failing.appendThen(insert(), newAppendContext(), outcome)).rejects.toThrow('down');
     expect(log).toEqual(['a #1.0 again', 'a #2.0 down', 'failed down']);
   });
+
+  it('hands a failed backend write to retryAppend before any hook, and the hooks learn what the retry ended with', async () => {
+    for (const waitsForReadiness of [false, true]) {
+      const log: string[] = [];
+      let failNext = 1;
+      const flaky: AppendFn = (message) => {
+        log.push('backend');
+        return failNext-- > 0 ? Promise.reject(new Error('hiccup')) : Promise.resolve(message.intoImmutable(MessageId.of(9)));
+      };
+      const stamping: Interceptor = {
+        name: 'stamping',
+        doAppend: (message, ctx, next) => next(message.withProperties({ stamped: 'yes' }), ctx),
+        close: () => undefined,
+      };
+      const chain = new InterceptorChain({
+        interceptors: [hooking('outer', log), stamping],
+        append: flaky,
+        retryAppend: (message, _ctx, error) => {
+          log.push(`retry ${message.property('stamped')} ${(error as Error).message}`);
+          return flaky(message, newAppendContext());
+        },
+      });
+      if (!waitsForReadiness) await chain.ready();
+      const stored = await chain.append(insert(), newAppendContext());
+      expect(stored.messageId.equals(MessageId.of(9))).toBe(true);
+      expect(log).toEqual(['backend', 'retry yes hiccup', 'backend', 'outer #1.0 ok']);
+    }
+  });
+
+  it('retryAppend sees only backend failures, and its own failure is the attempt\'s', async () => {
+    const log: string[] = [];
+    const throwing: Interceptor = {
+      name: 'throwing',
+      doAppend: () => Promise.reject(new Error('interceptor said no')),
+      close: () => undefined,
+    };
+    const retryAppend = (_message: MutableMessage, _ctx: unknown, error: unknown): Promise<ImmutableMessage> => {
+      log.push(`retry ${(error as Error).message}`);
+      return Promise.reject(new Error('gave up'));
+    };
+    const refusing = await ready(new InterceptorChain({ interceptors: [hooking('outer', log), throwing], append: backend(log), retryAppend }));
+    await expect(refusing.append(insert(), newAppendContext())).rejects.toThrow('interceptor said no');
+    expect(log).toEqual(['outer #1.0 interceptor said no']);
+
+    log.length = 0;
+    const down = await ready(
+      new InterceptorChain({ interceptors: [hooking('outer', log)], append: () => Promise.reject(new Error('disk gone')), retryAppend }),
+    );
+    await expect(down.append(insert(), newAppendContext())).rejects.toThrow('gave up');
+    expect(log).toEqual(['retry disk gone', 'outer #1.0 gave up']);
+  });
 });
