@@ -90,7 +90,7 @@ export class MutableMessage extends Message {
 
   /** Sets the last confirmed id `_lc` and clears `_lcs`. */
   withLastConfirmed(id: MessageId): MutableMessage {
-    return this.#patch({ [PropertyKey.LastConfirmed]: id.marshal() }, [PropertyKey.LastConfirmedUseMessageId]);
+    return MutableMessage.#patch(this, { [PropertyKey.LastConfirmed]: id.marshal() }, [PropertyKey.LastConfirmedUseMessageId]);
   }
 
   /**
@@ -129,7 +129,7 @@ export class MutableMessage extends Message {
 
   /** Marks the last confirmed id as the message's own id (`_lcs`) and clears `_lc`. */
   withLastConfirmedUseMessageId(): MutableMessage {
-    return this.#patch({ [PropertyKey.LastConfirmedUseMessageId]: FLAG_VALUE }, [PropertyKey.LastConfirmed]);
+    return MutableMessage.#patch(this, { [PropertyKey.LastConfirmedUseMessageId]: FLAG_VALUE }, [PropertyKey.LastConfirmed]);
   }
 
   /**
@@ -138,8 +138,8 @@ export class MutableMessage extends Message {
    * @throws StreamingError INVAILD_ARGUMENT naming `_wt` if already set.
    */
   withWalTerm(term: bigint): MutableMessage {
-    this.#setOnce(PropertyKey.WalTerm);
-    return this.#patch({ [PropertyKey.WalTerm]: encodeInt64Property(PropertyKey.WalTerm, term) });
+    MutableMessage.#setOnce(this, PropertyKey.WalTerm);
+    return MutableMessage.#patch(this, { [PropertyKey.WalTerm]: encodeInt64Property(PropertyKey.WalTerm, term) });
   }
 
   /**
@@ -148,18 +148,18 @@ export class MutableMessage extends Message {
    * @throws StreamingError INVAILD_ARGUMENT naming `_btt` if already set.
    */
   withBarrierTimeTick(timeTick: bigint): MutableMessage {
-    this.#setOnce(PropertyKey.BarrierTimeTick);
-    return this.#patch({ [PropertyKey.BarrierTimeTick]: encodeUint64Property(PropertyKey.BarrierTimeTick, timeTick) });
+    MutableMessage.#setOnce(this, PropertyKey.BarrierTimeTick);
+    return MutableMessage.#patch(this, { [PropertyKey.BarrierTimeTick]: encodeUint64Property(PropertyKey.BarrierTimeTick, timeTick) });
   }
 
   /** Sets (or replaces) the transaction context `_tx`. */
   withTxnContext(ctx: TxnContext): MutableMessage {
-    return this.#patch({ [PropertyKey.TxnContext]: encodeTxnContextValue(ctx) });
+    return MutableMessage.#patch(this, { [PropertyKey.TxnContext]: encodeTxnContextValue(ctx) });
   }
 
   /** Marks the message as not persisted (`_np`); only time ticks may carry it. */
   withNotPersisted(): MutableMessage {
-    return this.#patch({ [PropertyKey.NotPersisted]: FLAG_VALUE });
+    return MutableMessage.#patch(this, { [PropertyKey.NotPersisted]: FLAG_VALUE });
   }
 
   /** Sets (or replaces) the vchannel `_vc`. */
@@ -167,7 +167,7 @@ export class MutableMessage extends Message {
     if (typeof vchannel !== 'string' || vchannel.length === 0) {
       throw StreamingError.invalidArgument(PropertyKey.VChannel, 'must be a non-empty string');
     }
-    return this.#patch({ [PropertyKey.VChannel]: vchannel });
+    return MutableMessage.#patch(this, { [PropertyKey.VChannel]: vchannel });
   }
 
   /**
@@ -175,7 +175,7 @@ export class MutableMessage extends Message {
    * dedicated method (e.g. `_pcl`); prefer the typed `with…` methods.
    */
   withProperties(set: Readonly<Record<string, string>>, remove: readonly string[] = []): MutableMessage {
-    return this.#patch(set, remove);
+    return MutableMessage.#patch(this, set, remove);
   }
 
   /**
@@ -192,11 +192,12 @@ export class MutableMessage extends Message {
     return this.toMessageProto();
   }
 
-  #setOnce(key: string): void {
-    if (hasProperty(this.properties, key)) throw StreamingError.invalidArgument(key, 'is already set on this message');
+  // Static, not instance, private methods: those would cost every message a brand field.
+  static #setOnce(message: MutableMessage, key: string): void {
+    if (hasProperty(message.properties, key)) throw StreamingError.invalidArgument(key, 'is already set on this message');
   }
 
-  #patch(set: Readonly<Record<string, string>>, remove: readonly string[] = []): MutableMessage {
-    return new MutableMessage(this.payload, patchProperties(this.properties, set, remove));
+  static #patch(message: MutableMessage, set: Readonly<Record<string, string>>, remove: readonly string[] = []): MutableMessage {
+    return new MutableMessage(message.payload, patchProperties(message.properties, set, remove));
   }
 }
