@@ -15,7 +15,8 @@
  *   appendTimeTick: (m, { notPersisted, signal }) => wal.appendThroughChain(m, newAppendContext({ notPersisted, signal })) });
  * const chain = new InterceptorChain({
  *   interceptors: [new LockInterceptor({ txnManager: txns }), new TimeTickInterceptor({ ackManager: acks, txnManager: txns, operator })],
- *   append: (m, ctx) => retryBackendAppend(m, ctx.signal),
+ *   append: (m) => appender.attempt(m),
+ *   retryAppend: (m, ctx, error) => appender.retry(m, ctx.signal, error),
  * });
  * operator.start(); // once `wal.appendThroughChain` can be called
  * // close: chain.gracefulClose() … backend.close() … chain.close() (closes operator, WAB, ack manager)
