@@ -147,9 +147,8 @@ export class InterceptorChain {
    */
   appendThen<R>(message: MutableMessage, ctx: AppendContext, outcome: AppendOutcome<R>): Promise<R> {
     if (this.#closing.signal.aborted || !this.#isReady) return this.#appendWaiting(message, ctx, outcome);
-    // The hot path has no frame of its own: the redo loop is only entered on a rejection. This
-    // reaction is the only one of the whole chain on the hot path: the interceptors' settle hooks
-    // run in it, so they are done before the caller resumes.
+    // The hot path's one reaction, and no frame: settle hooks, the caller's outcome, and on a
+    // rejection backend retries and redo all start from here, before the caller resumes.
     let attempt: Promise<ImmutableMessage>;
     try {
       attempt = this.#onion(message, ctx);
@@ -231,8 +230,8 @@ export class InterceptorChain {
     for (let attempt = 1; ; attempt++) {
       if (!isRedoAppendError(error)) throw error;
       this.#logger.debug({ attempt, reason: error.message }, 'append redone');
-      // Nothing of the abandoned attempt may leak into the result (interceptors write it only
-      // while their doAppend runs, so the attempt wrote its last field by now).
+      // Nothing of the abandoned attempt may leak into the result (interceptors and their hooks
+      // write it only while the attempt runs, and its hooks have run by now).
       ctx.clearResult();
       throwIfAborted(ctx.signal);
       this.#throwIfClosed();
