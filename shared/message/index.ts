@@ -38,7 +38,12 @@ export {
   isStrictBase64,
   checkFlagProperty,
 } from './properties.js';
-export { validateProducerProperties, validateUserProperties, type ProducerMessageInfo } from './property-validation.js';
+export {
+  validateProducerProperties,
+  validateProducerVChannel,
+  validateUserProperties,
+  type ProducerMessageInfo,
+} from './property-validation.js';
 export {
   type TxnContext,
   type TxnContextProto,
@@ -72,7 +77,7 @@ export {
   broadcastHeaderFromProto,
 } from './broadcast-header.js';
 export { Message, type MessageProto } from './message.js';
-export { type AppendStamp, MutableMessage, type MessageProtoLike } from './mutable-message.js';
+export { MutableMessage, type MessageProtoLike } from './mutable-message.js';
 export { ImmutableMessage, type ImmutableMessageProto, type ImmutableMessageProtoLike } from './immutable-message.js';
 export {
   newUserMessage,

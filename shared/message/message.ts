@@ -227,8 +227,10 @@ export abstract class Message {
   estimateSize(): number {
     if (this.#size < 0) {
       let size = this.payload.length;
-      for (const key of Object.keys(this.properties)) {
-        size += utf8Length(key) + utf8Length(this.properties[key] as string);
+      // `for…in`: no key array per message (sized once per append). Properties are plain own
+      // data; the own-key test keeps the `Object.keys` set against a polluted prototype.
+      for (const key in this.properties) {
+        if (Object.hasOwn(this.properties, key)) size += utf8Length(key) + utf8Length(this.properties[key] as string);
       }
       this.#size = size;
     }

@@ -14,17 +14,6 @@ import {
 import { encodeTxnContextValue } from './proto-values.js';
 import type { TxnContext } from './txn.js';
 
-/** The fields of {@link MutableMessage.withAppendStamp}. */
-export interface AppendStamp {
-  /** `_tt`. */
-  readonly timeTick: bigint;
-  /** `_lc`. */
-  readonly lastConfirmed: MessageId;
-  /** `_wt`, when the stamp also sets the WAL term. */
-  readonly walTerm?: bigint | undefined;
-}
-
-
 // The WAL stamps every message with the same term: its `_wt` text is encoded once per term.
 let stampedTerm: bigint | undefined;
 let stampedTermText = '';
@@ -101,23 +90,25 @@ export class MutableMessage extends Message {
 
   /** Sets the last confirmed id `_lc` and clears `_lcs`. */
   withLastConfirmed(id: MessageId): MutableMessage {
-    return this.#patch({ [PropertyKey.LastConfirmed]: id.marshal() }, [PropertyKey.LastConfirmedUseMessageId]);
+    return MutableMessage.#patch(this, { [PropertyKey.LastConfirmed]: id.marshal() }, [PropertyKey.LastConfirmedUseMessageId]);
   }
 
   /**
    * What the WAL stamps on every appended message, in one property copy instead of one per
-   * field: `_tt` and `_lc` (clearing `_lcs`) as {@link withTimeTick} and {@link withLastConfirmed}
-   * set them, plus `_wt` when `walTerm` is given. Unlike {@link withWalTerm} it does not refuse an
-   * existing `_wt` (it replaces it): the node calls it on validated input, which has none.
+   * field: `_tt` (`timeTick`) and `_lc` (`lastConfirmed`, clearing `_lcs`) as
+   * {@link withTimeTick} and {@link withLastConfirmed} set them, plus `_wt` when `walTerm` is
+   * given. Unlike {@link withWalTerm} it does not refuse an existing `_wt` (it replaces it): the
+   * node calls it on validated input, which has none. Positional arguments: no stamp object per
+   * appended message.
    */
-  withAppendStamp(stamp: AppendStamp): MutableMessage {
+  withAppendStamp(timeTick: bigint, lastConfirmed: MessageId, walTerm?: bigint): MutableMessage {
     // Written straight into the copy (what `patchProperties` does, minus the `set` object), with
     // the size change counted on the way: this runs once per appended message. Plain reads:
     // the values replaced only feed the size estimate (validated producer input has none).
     const next: Record<string, string> = { ...this.properties };
-    const tt = encodeUint64Property(PropertyKey.TimeTick, stamp.timeTick);
-    const lc = stamp.lastConfirmed.marshal();
-    const wt = stamp.walTerm === undefined ? undefined : walTermText(stamp.walTerm);
+    const tt = encodeUint64Property(PropertyKey.TimeTick, timeTick);
+    const lc = lastConfirmed.marshal();
+    const wt = walTerm === undefined ? undefined : walTermText(walTerm);
     let delta = -sizeOf(PropertyKey.TimeTick, next[PropertyKey.TimeTick]) - sizeOf(PropertyKey.LastConfirmed, next[PropertyKey.LastConfirmed]);
     next[PropertyKey.TimeTick] = tt;
     next[PropertyKey.LastConfirmed] = lc;
@@ -132,13 +123,13 @@ export class MutableMessage extends Message {
       delete next[PropertyKey.LastConfirmedUseMessageId];
     }
     const stamped = new MutableMessage(this.payload, Object.freeze(next));
-    stamped.copyDecodedStamped(this, stamp.timeTick, delta);
+    stamped.copyDecodedStamped(this, timeTick, delta);
     return stamped;
   }
 
   /** Marks the last confirmed id as the message's own id (`_lcs`) and clears `_lc`. */
   withLastConfirmedUseMessageId(): MutableMessage {
-    return this.#patch({ [PropertyKey.LastConfirmedUseMessageId]: FLAG_VALUE }, [PropertyKey.LastConfirmed]);
+    return MutableMessage.#patch(this, { [PropertyKey.LastConfirmedUseMessageId]: FLAG_VALUE }, [PropertyKey.LastConfirmed]);
   }
 
   /**
@@ -147,8 +138,8 @@ export class MutableMessage extends Message {
    * @throws StreamingError INVAILD_ARGUMENT naming `_wt` if already set.
    */
   withWalTerm(term: bigint): MutableMessage {
-    this.#setOnce(PropertyKey.WalTerm);
-    return this.#patch({ [PropertyKey.WalTerm]: encodeInt64Property(PropertyKey.WalTerm, term) });
+    MutableMessage.#setOnce(this, PropertyKey.WalTerm);
+    return MutableMessage.#patch(this, { [PropertyKey.WalTerm]: encodeInt64Property(PropertyKey.WalTerm, term) });
   }
 
   /**
@@ -157,18 +148,18 @@ export class MutableMessage extends Message {
    * @throws StreamingError INVAILD_ARGUMENT naming `_btt` if already set.
    */
   withBarrierTimeTick(timeTick: bigint): MutableMessage {
-    this.#setOnce(PropertyKey.BarrierTimeTick);
-    return this.#patch({ [PropertyKey.BarrierTimeTick]: encodeUint64Property(PropertyKey.BarrierTimeTick, timeTick) });
+    MutableMessage.#setOnce(this, PropertyKey.BarrierTimeTick);
+    return MutableMessage.#patch(this, { [PropertyKey.BarrierTimeTick]: encodeUint64Property(PropertyKey.BarrierTimeTick, timeTick) });
   }
 
   /** Sets (or replaces) the transaction context `_tx`. */
   withTxnContext(ctx: TxnContext): MutableMessage {
-    return this.#patch({ [PropertyKey.TxnContext]: encodeTxnContextValue(ctx) });
+    return MutableMessage.#patch(this, { [PropertyKey.TxnContext]: encodeTxnContextValue(ctx) });
   }
 
   /** Marks the message as not persisted (`_np`); only time ticks may carry it. */
   withNotPersisted(): MutableMessage {
-    return this.#patch({ [PropertyKey.NotPersisted]: FLAG_VALUE });
+    return MutableMessage.#patch(this, { [PropertyKey.NotPersisted]: FLAG_VALUE });
   }
 
   /** Sets (or replaces) the vchannel `_vc`. */
@@ -176,7 +167,7 @@ export class MutableMessage extends Message {
     if (typeof vchannel !== 'string' || vchannel.length === 0) {
       throw StreamingError.invalidArgument(PropertyKey.VChannel, 'must be a non-empty string');
     }
-    return this.#patch({ [PropertyKey.VChannel]: vchannel });
+    return MutableMessage.#patch(this, { [PropertyKey.VChannel]: vchannel });
   }
 
   /**
@@ -184,7 +175,7 @@ export class MutableMessage extends Message {
    * dedicated method (e.g. `_pcl`); prefer the typed `with…` methods.
    */
   withProperties(set: Readonly<Record<string, string>>, remove: readonly string[] = []): MutableMessage {
-    return this.#patch(set, remove);
+    return MutableMessage.#patch(this, set, remove);
   }
 
   /**
@@ -201,11 +192,12 @@ export class MutableMessage extends Message {
     return this.toMessageProto();
   }
 
-  #setOnce(key: string): void {
-    if (hasProperty(this.properties, key)) throw StreamingError.invalidArgument(key, 'is already set on this message');
+  // Static, not instance, private methods: those would cost every message a brand field.
+  static #setOnce(message: MutableMessage, key: string): void {
+    if (hasProperty(message.properties, key)) throw StreamingError.invalidArgument(key, 'is already set on this message');
   }
 
-  #patch(set: Readonly<Record<string, string>>, remove: readonly string[] = []): MutableMessage {
-    return new MutableMessage(this.payload, patchProperties(this.properties, set, remove));
+  static #patch(message: MutableMessage, set: Readonly<Record<string, string>>, remove: readonly string[] = []): MutableMessage {
+    return new MutableMessage(message.payload, patchProperties(message.properties, set, remove));
   }
 }

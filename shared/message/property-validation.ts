@@ -34,9 +34,9 @@ export interface ProducerMessageInfo {
 
 /** What the single pass over the keys collects for the cross-key checks. */
 interface Seen {
-  type?: MessageType;
-  vchannel?: string;
-  broadcast?: BroadcastHeader;
+  type: MessageType | undefined;
+  vchannel: string | undefined;
+  broadcast: BroadcastHeader | undefined;
   cipher: boolean;
 }
 
@@ -58,8 +58,38 @@ interface Seen {
  * One pass over the keys; costs about a microsecond for a typical message.
  */
 export function validateProducerProperties(properties: Properties): ProducerMessageInfo {
-  const seen: Seen = { cipher: false };
-  for (const key of Object.keys(properties)) {
+  const seen = scanProducerProperties(properties);
+  return { messageType: seen.type as MessageType, vchannel: seen.vchannel, broadcastHeader: seen.broadcast };
+}
+
+/**
+ * {@link validateProducerProperties} for the WAL's check of every appended message: the same
+ * checks and errors, but it returns only the vchannel (`_vc`, undefined = every vchannel of the
+ * pchannel) and allocates nothing for a typical message.
+ *
+ * @throws StreamingError INVAILD_ARGUMENT naming the offending key.
+ */
+export function validateProducerVChannel(properties: Properties): string | undefined {
+  return scanProducerProperties(properties).vchannel;
+}
+
+/**
+ * The scan's state, reused by every call: validation runs synchronously start to end and calls
+ * nothing that could validate again, so one object serves all (one allocation fewer per append).
+ * Read it before the next call.
+ */
+const scratch: Seen = { type: undefined, vchannel: undefined, broadcast: undefined, cipher: false };
+
+function scanProducerProperties(properties: Properties): Readonly<Seen> {
+  const seen = scratch;
+  seen.type = undefined;
+  seen.vchannel = undefined;
+  seen.broadcast = undefined;
+  seen.cipher = false;
+  // `for…in` rather than `Object.keys`: no key array per message. The own-key test keeps the
+  // exact `Object.keys` set even if someone made an `Object.prototype` member enumerable.
+  for (const key in properties) {
+    if (!Object.hasOwn(properties, key)) continue;
     const value = properties[key];
     if (checkKnownGood(key, value, properties, seen)) continue;
     checkText(key, value);
@@ -73,7 +103,7 @@ export function validateProducerProperties(properties: Properties): ProducerMess
     throw StreamingError.invalidArgument(PropertyKey.CipherHeader, `message type ${messageTypeName(messageType)} cannot be encrypted`);
   }
   if (seen.broadcast !== undefined) checkSplitBroadcast(seen.broadcast, seen.vchannel);
-  return { messageType, vchannel: seen.vchannel, broadcastHeader: seen.broadcast };
+  return seen;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * A growable FIFO over a power-of-two circular array: `push`, `shift` and `peek` are O(1)
- * (amortised for `push` when it grows). Used wherever `Array.prototype.shift()` would make a hot
+ * A growable FIFO over a power-of-two circular array: `push`, `shift`, `peek` and `at` are O(1)
+ * (amortised for `push` when it grows; it never shrinks). Used wherever `Array.prototype.shift()` would make a hot
  * queue O(n) per operation.
  *
  * @example
@@ -43,6 +43,12 @@ export class RingBuffer<T> {
     this.#head = (this.#head + 1) & (this.#items.length - 1);
     this.#length--;
     return item;
+  }
+
+  /** The item `index` places after the head (0 = the head), or `undefined` when out of range. */
+  at(index: number): T | undefined {
+    if (index < 0 || index >= this.#length) return undefined;
+    return this.#items[(this.#head + index) & (this.#items.length - 1)];
   }
 
   /** The head without removing it, or `undefined` when empty. */

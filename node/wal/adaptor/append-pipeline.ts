@@ -6,6 +6,7 @@
 import type { ImmutableMessage, Logger, TsoAllocator } from '../../../shared/index.js';
 import {
   type AppendFn,
+  type BackendRetry,
   InterceptorChain,
   LockInterceptor,
   recoveryLastConfirmed,
@@ -29,8 +30,10 @@ export interface AppendPipelineParams {
   readonly sourceId: bigint;
   /** The WAL term, stamped as `_wt` on every message the time tick interceptor stamps. */
   readonly walTerm: bigint;
-  /** The innermost append: the backend write with retries. */
+  /** The innermost append: one backend write. */
   readonly backendAppend: AppendFn;
+  /** Retries a failed backend write (see `InterceptorChainOptions.retryAppend`). */
+  readonly retryBackendAppend: BackendRetry;
   /** How the sync operator appends its time ticks: through the whole WAL. */
   readonly appendTimeTick: TimeTickAppender;
   readonly logger: Logger;
@@ -89,6 +92,7 @@ export function buildAppendPipeline(params: AppendPipelineParams): AppendPipelin
   const chain = new InterceptorChain({
     interceptors: [new LockInterceptor({ txnManager }), timeTick],
     append: params.backendAppend,
+    retryAppend: params.retryBackendAppend,
     logger,
   });
   return { chain, operator, writeAheadBuffer, txnManager, ackManager };

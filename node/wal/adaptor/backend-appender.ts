@@ -54,10 +54,14 @@ export class BackendAppender {
 
   append(message: MutableMessage, signal: AbortSignal | undefined): Promise<ImmutableMessage> {
     // No frame of our own on the first attempt: the retry loop is only entered on a failure.
-    return this.#attempt(message).catch((error: unknown) => this.#retry(message, signal, error));
+    return this.attempt(message).catch((error: unknown) => this.retry(message, signal, error));
   }
 
-  #attempt(message: MutableMessage): Promise<ImmutableMessage> {
+  /**
+   * One write, no retry. With {@link retry} on its rejection it is {@link append}: the WAL's
+   * interceptor chain calls the two itself, so the retry needs no reaction per append.
+   */
+  attempt(message: MutableMessage): Promise<ImmutableMessage> {
     const { backend } = this.#options;
     try {
       if (backend.appendStored !== undefined) return backend.appendStored(message);
@@ -67,7 +71,8 @@ export class BackendAppender {
     }
   }
 
-  async #retry(message: MutableMessage, signal: AbortSignal | undefined, firstError: unknown): Promise<ImmutableMessage> {
+  /** What {@link append} does after the first {@link attempt} failed with `firstError`. */
+  async retry(message: MutableMessage, signal: AbortSignal | undefined, firstError: unknown): Promise<ImmutableMessage> {
     const { availability, logger } = this.#options;
     const backoff = new Backoff(this.#options.backoff);
     let error = firstError;
@@ -88,7 +93,7 @@ export class BackendAppender {
         stop.dispose();
       }
       try {
-        return await this.#attempt(message);
+        return await this.attempt(message);
       } catch (next) {
         error = next;
       }

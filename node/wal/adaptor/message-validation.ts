@@ -7,7 +7,7 @@ import {
   pchannelOfChannel,
   PropertyKey,
   StreamingError,
-  validateProducerProperties,
+  validateProducerVChannel,
 } from '../../../shared/index.js';
 
 /** Vchannels remembered as belonging to the pchannel; the set starts over when it is full. */
@@ -15,7 +15,7 @@ const KNOWN_VCHANNELS_LIMIT = 4096;
 
 /**
  * Checks producer messages for the WAL of one pchannel:
- * - the properties, with shared's `validateProducerProperties`: a known, producible `_t`; no
+ * - the properties, with shared's `validateProducerProperties` (its allocation-free form): a known, producible `_t`; no
  *   node-only keys (`_tt _lc _lcs _wt _np`) or unknown `_` keys; well-formed reserved values;
  * - `_vc` names a vchannel of this pchannel (or the pchannel itself, for pchannel-level copies of a
  *   broadcast); vchannels that passed are remembered, so the hot path skips re-parsing them;
@@ -36,7 +36,7 @@ export class AppendValidator {
   /** @throws StreamingError INVAILD_ARGUMENT naming the offending field. */
   validate(message: unknown): asserts message is MutableMessage {
     if (!(message instanceof MutableMessage)) throw StreamingError.invalidArgument('message', 'append takes a MutableMessage');
-    const { vchannel } = validateProducerProperties(message.properties);
+    const vchannel = validateProducerVChannel(message.properties);
     if (vchannel !== undefined && !this.#knownVChannels.has(vchannel)) {
       const owner = pchannelOfChannel(vchannel, PropertyKey.VChannel);
       if (owner !== this.#pchannel) {

@@ -19,7 +19,7 @@ import {
   type TsoAllocator,
 } from '../../../shared/index.js';
 import type { WalBackend } from '../backend/index.js';
-import { type AppendContext, type ExtraAppendResult, newAppendContext, type TimeTickAppender } from '../interceptors/index.js';
+import { AppendContext, type AppendOutcome, type ExtraAppendResult, newAppendContext, type TimeTickAppender } from '../interceptors/index.js';
 import type { CheckpointKeeper, RetentionResult, WalCheckpoint, WalRetention } from '../recovery/index.js';
 import type { WalScannerAdaptor } from '../scanner/index.js';
 import type { TxnMessageBuilder } from '../utility/index.js';
@@ -101,7 +101,8 @@ export class WalAdaptor implements Wal {
       config,
       sourceId: params.sourceId,
       walTerm: channel.term,
-      backendAppend: (message, ctx) => this.#appender.append(message, ctx.signal),
+      backendAppend: (message) => this.#appender.attempt(message),
+      retryBackendAppend: (message, ctx, error) => this.#appender.retry(message, ctx.signal, error),
       appendTimeTick: this.#appendTimeTick,
       logger,
     });
@@ -197,20 +198,31 @@ export class WalAdaptor implements Wal {
     // a commit waiting for its bodies) ends once the appends ahead of it settle, and those stop
     // retrying when the WAL becomes unavailable (BackendAppender). One shared availability signal
     // under thousands of waiting appends would cost a listener each. The time tick interceptor
-    // stamps `_wt` with `_tt` and `_lc`. Two small handlers instead of an async frame (per append).
-    const ctx: AppendContext = { signal, notPersisted: undefined, result: {} };
-    const appended = this.#pipeline.chain.isReady ? this.#pipeline.chain.append(message, ctx) : this.#appendThroughChain(message, ctx);
-    return appended.then(
-      (stored) => {
-        this.#inFlight.leave();
-        return toAppendResult(stored.messageId, ctx.result);
-      },
-      (error: unknown) => {
-        this.#inFlight.leave();
-        throw error;
-      },
-    );
+    // stamps `_wt` with `_tt` and `_lc`.
+    const ctx = new AppendContext(signal, undefined);
+    if (this.#pipeline.chain.isReady) return this.#pipeline.chain.appendThen(message, ctx, this.#appendOutcome);
+    return this.#appendWhenReady(message, ctx);
   }
+
+  /** Interceptors not ready yet (rare: none of ours has a readiness wait). */
+  async #appendWhenReady(message: MutableMessage, ctx: AppendContext): Promise<AppendResult> {
+    try {
+      await this.#waitReady(ctx.signal);
+    } catch (error) {
+      this.#inFlight.leave();
+      throw error;
+    }
+    return this.#pipeline.chain.appendThen(message, ctx, this.#appendOutcome);
+  }
+
+  /** How an append entered by {@link #appendChecked} ends: in the chain's reaction (no promise of our own). */
+  readonly #appendOutcome: AppendOutcome<AppendResult> = {
+    appended: (stored, ctx) => {
+      this.#inFlight.leave();
+      return toAppendResult(stored.messageId, ctx.result);
+    },
+    failed: () => this.#inFlight.leave(),
+  };
 
   /** The sync operator's appends: same path, no input checks (TimeTick is not producible). */
   readonly #appendTimeTick: TimeTickAppender = async (message, { notPersisted, signal }) => {

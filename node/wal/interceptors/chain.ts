@@ -11,20 +11,46 @@ import {
   StreamingError,
   throwIfAborted,
 } from '../../../shared/index.js';
-import type { AppendContext, AppendFn, ExtraAppendResult, Interceptor } from './interceptor.js';
+import type { AppendContext, SettleHookFailure } from './append-context.js';
+import type { AppendFn, Interceptor } from './interceptor.js';
 import { isRedoAppendError } from './redo.js';
+
+/**
+ * What the caller of {@link InterceptorChain.appendThen} makes of the outcome, run in the chain's
+ * own reaction (long-lived: one per caller, not per append).
+ */
+export interface AppendOutcome<R> {
+  /** The append succeeded; its value resolves the append (a throw rejects it). */
+  appended(stored: ImmutableMessage, ctx: AppendContext): R;
+  /** The append failed for good; it then rejects with `error`. Must not throw. */
+  failed(error: unknown, ctx: AppendContext): void;
+}
+
+/** {@link InterceptorChain.append}'s outcome: the stored message as is. */
+const STORED: AppendOutcome<ImmutableMessage> = {
+  appended: (stored) => stored,
+  failed: () => undefined,
+};
 
 /** Options of {@link InterceptorChain}. */
 export interface InterceptorChainOptions {
   /** Outermost first, e.g. `[lock, timeTick]`. */
   readonly interceptors: readonly Interceptor[];
   /**
-   * The backend write (with the adaptor's retry of recoverable errors). Never called for an
-   * append that carries a not-persisted hint.
+   * One backend write. Never called for an append that carries a not-persisted hint.
    */
   readonly append: AppendFn;
+  /**
+   * Recovers a failed backend write (the adaptor retries transient storage errors): called with
+   * the message `append` was given and its rejection, before any settle hook of the attempt runs;
+   * its outcome is the attempt's. Absent = a failed write fails the attempt.
+   */
+  readonly retryAppend?: BackendRetry;
   readonly logger?: Logger;
 }
+
+/** See {@link InterceptorChainOptions.retryAppend}. */
+export type BackendRetry = (message: MutableMessage, ctx: AppendContext, error: unknown) => Promise<ImmutableMessage>;
 
 /**
  * Runs appends through the interceptors.
@@ -32,6 +58,12 @@ export interface InterceptorChainOptions {
  * - `append` waits until every interceptor is ready (the first time only), then calls the onion.
  *   An inner interceptor may throw a {@link RedoAppendError}: the chain then runs the onion again
  *   from the top with an emptied {@link AppendContext.result}, as Milvus's redo interceptor does.
+ * - The settle hooks interceptors register on the context (`ctx.onSettled`) run once per
+ *   attempt, innermost first, when the attempt settles: before a redo and before the append
+ *   settles to its caller.
+ * - A failed backend write is handed to `retryAppend` first: the attempt settles with what the
+ *   retries end with. This happens in the chain's reaction, so the hot path has one reaction in
+ *   all (interceptors pass `next`'s promise on and act through settle hooks, see `Interceptor`).
  * - The innermost layer honours the not-persisted hint: it returns the hint's id and writes
  *   nothing. A message marked `_np` without a hint is refused rather than written.
  * - `gracefulClose` lets interceptors wind down (open transactions) while appends still work;
@@ -48,6 +80,7 @@ export interface InterceptorChainOptions {
 export class InterceptorChain {
   readonly #interceptors: readonly Interceptor[];
   readonly #onion: AppendFn;
+  readonly #retryAppend: BackendRetry | undefined;
   readonly #logger: Logger;
   readonly #closing = new AbortController();
   #ready: Promise<void> | undefined;
@@ -57,12 +90,15 @@ export class InterceptorChain {
   constructor(options: InterceptorChainOptions) {
     this.#interceptors = [...options.interceptors];
     this.#logger = options.logger ?? noopLogger;
+    this.#retryAppend = options.retryAppend;
     const backendAppend = options.append;
     const innermost: AppendFn = (message, ctx) => {
       if (ctx.notPersisted !== undefined) return Promise.resolve(message.intoImmutable(ctx.notPersisted.messageId));
       if (message.notPersisted) {
         return Promise.reject(StreamingError.inner('a not-persisted message reached the backend append without a hint'));
       }
+      // From here on, a rejection of the attempt is the backend's (interceptors only pass it on).
+      ctx.markBackendAttempt(message);
       return backendAppend(message, ctx);
     };
     // Fold from the inside out so interceptors[0] ends up outermost.
@@ -101,46 +137,135 @@ export class InterceptorChain {
    * paired with the not-persisted hint's id). `ctx.result` holds what the interceptors learned.
    */
   append(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
-    if (this.#closing.signal.aborted || !this.#isReady) return this.#appendWaiting(message, ctx);
-    // The hot path has no frame of its own: the redo loop is only entered on a rejection.
+    return this.appendThen(message, ctx, STORED);
+  }
+
+  /**
+   * {@link append}, with the caller's own handling of the outcome done in the chain's reaction
+   * (one promise per append instead of two). Every settle hook of the last attempt has run when
+   * `outcome` is called.
+   */
+  appendThen<R>(message: MutableMessage, ctx: AppendContext, outcome: AppendOutcome<R>): Promise<R> {
+    if (this.#closing.signal.aborted || !this.#isReady) return this.#appendWaiting(message, ctx, outcome);
+    // The hot path's one reaction, and no frame: settle hooks, the caller's outcome, and on a
+    // rejection backend retries and redo all start from here, before the caller resumes.
     let attempt: Promise<ImmutableMessage>;
     try {
       attempt = this.#onion(message, ctx);
     } catch (error) {
       attempt = Promise.reject(error);
     }
-    return attempt.then(undefined, (error: unknown) => this.#redo(message, ctx, error));
+    return attempt.then(
+      (stored) => this.#succeeded(ctx, stored, outcome),
+      (error: unknown) => this.#afterRejection(message, ctx, error, outcome),
+    );
   }
 
-  /** The first append (readiness) or one after close (ON_SHUTDOWN): the general path. */
-  async #appendWaiting(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
-    this.#throwIfClosed();
-    if (!this.#isReady) await this.ready({ signal: ctx.signal });
+  #succeeded<R>(ctx: AppendContext, stored: ImmutableMessage, outcome: AppendOutcome<R>): R {
+    ctx.settle(stored, undefined, this.#onHookFailure);
+    return outcome.appended(stored, ctx);
+  }
+
+  /** The hot path's rejection: a backend retry, else the attempt failed. */
+  #afterRejection<R>(message: MutableMessage, ctx: AppendContext, error: unknown, outcome: AppendOutcome<R>): Promise<R> {
+    const retrying = this.#retryBackend(ctx, error);
+    if (retrying === undefined) return this.#afterFailedAttempt(message, ctx, error, outcome);
+    return retrying.then(
+      (stored) => this.#succeeded(ctx, stored, outcome),
+      (final: unknown) => this.#afterFailedAttempt(message, ctx, final, outcome),
+    );
+  }
+
+  /** The retry of a failed backend write, undefined if the attempt failed before reaching the backend. */
+  #retryBackend(ctx: AppendContext, error: unknown): Promise<ImmutableMessage> | undefined {
+    const sent = ctx.takeBackendAttempt();
+    if (sent === undefined || this.#retryAppend === undefined) return undefined;
     try {
-      return await this.#onion(message, ctx);
-    } catch (error) {
-      return this.#redo(message, ctx, error);
+      return this.#retryAppend(sent, ctx, error);
+    } catch (thrown) {
+      return Promise.reject(thrown);
     }
   }
 
-  /** After a failed attempt: rethrows anything but a redo request, else runs the onion again. */
+  /** A failed attempt: its hooks, then a redo or the final failure. */
+  #afterFailedAttempt<R>(message: MutableMessage, ctx: AppendContext, error: unknown, outcome: AppendOutcome<R>): Promise<R> {
+    ctx.settle(undefined, error, this.#onHookFailure);
+    if (!isRedoAppendError(error)) {
+      outcome.failed(error, ctx);
+      return Promise.reject(error);
+    }
+    return this.#redo(message, ctx, error).then(
+      (stored) => outcome.appended(stored, ctx),
+      (final: unknown) => {
+        outcome.failed(final, ctx);
+        throw final;
+      },
+    );
+  }
+
+  /** The first append (readiness) or one after close (ON_SHUTDOWN): the general path. */
+  async #appendWaiting<R>(message: MutableMessage, ctx: AppendContext, outcome: AppendOutcome<R>): Promise<R> {
+    let stored: ImmutableMessage;
+    try {
+      this.#throwIfClosed();
+      if (!this.#isReady) await this.ready({ signal: ctx.signal });
+      try {
+        stored = await this.#attempt(message, ctx);
+      } catch (error) {
+        stored = await this.#redo(message, ctx, error);
+      }
+    } catch (error) {
+      outcome.failed(error, ctx);
+      throw error;
+    }
+    return outcome.appended(stored, ctx);
+  }
+
+  /**
+   * After a failed attempt (whose hooks ran): rethrows anything but a redo request, else runs the
+   * onion again.
+   */
   async #redo(message: MutableMessage, ctx: AppendContext, firstError: unknown): Promise<ImmutableMessage> {
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
       if (!isRedoAppendError(error)) throw error;
       this.#logger.debug({ attempt, reason: error.message }, 'append redone');
-      // Nothing of the abandoned attempt may leak into the result (interceptors write it only
-      // while their doAppend runs, so the attempt wrote its last field by now).
-      clearResult(ctx.result);
+      // Nothing of the abandoned attempt may leak into the result (interceptors and their hooks
+      // write it only while the attempt runs, and its hooks have run by now).
+      ctx.clearResult();
       throwIfAborted(ctx.signal);
       this.#throwIfClosed();
       try {
-        return await this.#onion(message, ctx);
+        return await this.#attempt(message, ctx);
       } catch (next) {
         error = next;
       }
     }
   }
+
+  /** One run of the onion (with backend retries), off the hot path; its settle hooks run before it settles. */
+  async #attempt(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
+    let stored: ImmutableMessage;
+    try {
+      try {
+        stored = await this.#onion(message, ctx);
+      } catch (error) {
+        const retrying = this.#retryBackend(ctx, error);
+        if (retrying === undefined) throw error;
+        stored = await retrying;
+      }
+    } catch (error) {
+      ctx.settle(undefined, error, this.#onHookFailure);
+      throw error;
+    }
+    ctx.settle(stored, undefined, this.#onHookFailure);
+    return stored;
+  }
+
+  /** A settle hook must not throw; if one does (a bug), the append goes on and the others still run. */
+  readonly #onHookFailure: SettleHookFailure = (error) => {
+    this.#logger.error({ err: error }, 'an append settle hook failed');
+  };
 
   /** Lets each interceptor wind down, outermost first; failures are logged, not thrown. */
   async gracefulClose(): Promise<void> {
@@ -179,8 +304,4 @@ export class InterceptorChain {
   #throwIfClosed(): void {
     if (this.#closing.signal.aborted) throw StreamingError.onShutdown('interceptor chain is closed');
   }
-}
-
-function clearResult(result: ExtraAppendResult): void {
-  for (const key of Object.keys(result) as (keyof ExtraAppendResult)[]) delete result[key];
 }

@@ -15,22 +15,24 @@
  *   appendTimeTick: (m, { notPersisted, signal }) => wal.appendThroughChain(m, newAppendContext({ notPersisted, signal })) });
  * const chain = new InterceptorChain({
  *   interceptors: [new LockInterceptor({ txnManager: txns }), new TimeTickInterceptor({ ackManager: acks, txnManager: txns, operator })],
- *   append: (m, ctx) => retryBackendAppend(m, ctx.signal),
+ *   append: (m) => appender.attempt(m),
+ *   retryAppend: (m, ctx, error) => appender.retry(m, ctx.signal, error),
  * });
  * operator.start(); // once `wal.appendThroughChain` can be called
  * // close: chain.gracefulClose() … backend.close() … chain.close() (closes operator, WAB, ack manager)
  * ```
  */
 export {
-  type AppendContext,
+  AppendContext,
   type AppendContextOptions,
-  type AppendFn,
   type ExtraAppendResult,
-  type Interceptor,
   newAppendContext,
   type NotPersistedHint,
-} from './interceptor.js';
-export { InterceptorChain, type InterceptorChainOptions } from './chain.js';
+  type SettleHook,
+  type SettleHookFailure,
+} from './append-context.js';
+export { type AppendFn, type Interceptor } from './interceptor.js';
+export { type AppendOutcome, type BackendRetry, InterceptorChain, type InterceptorChainOptions } from './chain.js';
 export { isRedoAppendError, RedoAppendError } from './redo.js';
 export { KeyedRwLock, type LockOptions, type Release, RwLock } from './rw-lock.js';
 export { LockInterceptor, type LockInterceptorOptions, type TxnFailer } from './lock-interceptor.js';

@@ -4,51 +4,11 @@
  * time tick + txn, …) before the backend writes it. Interceptors talk to each other and to the
  * WAL adaptor only through the {@link AppendContext} of the append.
  */
-import type { ImmutableMessage, MessageId, MutableMessage, TxnContext } from '../../../shared/index.js';
+import type { ImmutableMessage, MutableMessage } from '../../../shared/index.js';
+import type { AppendContext } from './append-context.js';
 
-/**
- * What interceptors learn while an append runs and the WAL returns with the id (Milvus
- * `ExtraAppendResult`): filled by the time tick interceptor, read by the adaptor once the chain
- * resolved.
- */
-export interface ExtraAppendResult {
-  /** The time tick stamped on the message (`_tt`). */
-  timeTick?: bigint;
-  /** The last confirmed id stamped on the message (`_lc`). */
-  lastConfirmedMessageId?: MessageId;
-  /** The transaction of the message (the new one for BeginTxn). */
-  txnContext?: TxnContext;
-}
-
-/**
- * Marks an append that must not reach the backend (Milvus `NotPersistedHint`): the not-persisted
- * time ticks of an idle WAL. The innermost append returns {@link messageId} instead of writing.
- */
-export interface NotPersistedHint {
-  /** The id the append reports: the time tick's last confirmed id. */
-  readonly messageId: MessageId;
-}
-
-/** The per-append context handed down the chain (Go's `ctx` values of the append). */
-export interface AppendContext {
-  /** The caller's cancellation; waits inside interceptors (locks, txn commit) honour it. */
-  readonly signal: AbortSignal | undefined;
-  /** Set for not-persisted time ticks only. */
-  readonly notPersisted: NotPersistedHint | undefined;
-  /** Filled by interceptors; emptied before every redo attempt. */
-  readonly result: ExtraAppendResult;
-}
-
-/** Options of {@link newAppendContext}. */
-export interface AppendContextOptions {
-  readonly signal?: AbortSignal | undefined;
-  readonly notPersisted?: NotPersistedHint | undefined;
-}
-
-/** A context for one append, with an empty result. */
-export function newAppendContext(options: AppendContextOptions = {}): AppendContext {
-  return { signal: options.signal, notPersisted: options.notPersisted, result: {} };
-}
+// The context types belong to the contract; they live in their own file.
+export type { AppendContext, ExtraAppendResult, NotPersistedHint, SettleHook } from './append-context.js';
 
 /**
  * The next layer of the onion; the innermost one writes to the backend. Resolves with the message
@@ -61,9 +21,15 @@ export type AppendFn = (message: MutableMessage, ctx: AppendContext) => Promise<
  * One layer of the append path.
  *
  * Rules (Milvus `interceptor.go`): `doAppend` calls `next` at most once per call (the redo
- * interceptor aside) and passes the message it wants appended; work after a successful `next`
- * must not fail, because the message is already in the WAL; `ctx.result` is written only before
- * the returned promise settles (the chain empties it for a redo).
+ * interceptor aside) and passes the message it wants appended; `ctx.result` is written only
+ * before the append settles (the chain empties it for a redo).
+ *
+ * Once it called `next`, `doAppend` returns `next`'s promise as is (or passes it on unchanged,
+ * e.g. by returning it from an async function) and acts on the outcome only through a settle
+ * hook (`ctx.onSettled`: release a lock, acknowledge a time tick, fill the result). A rejection
+ * of `next`'s promise is not final: the chain may still retry a failed backend write, and the
+ * hooks learn the outcome that stuck, innermost first, before the append settles to its caller.
+ * Hooks must not fail: the message may already be in the WAL.
  */
 export interface Interceptor {
   /** For logs and metrics. */

@@ -4,7 +4,8 @@
  * when they have no vchannel.
  */
 import { type ImmutableMessage, isExclusiveRequiredMessageType, type MutableMessage } from '../../../shared/index.js';
-import type { AppendContext, AppendFn, Interceptor } from './interceptor.js';
+import type { AppendContext, SettleHook } from './append-context.js';
+import type { AppendFn, Interceptor } from './interceptor.js';
 import { KeyedRwLock, type Release, RwLock } from './rw-lock.js';
 
 /** What the lock interceptor needs from the transaction manager. */
@@ -12,6 +13,11 @@ export interface TxnFailer {
   /** Fails the open transactions of `vchannel`, of every vchannel when undefined. */
   failTxnAtVChannel(vchannel: string | undefined): void;
 }
+
+/** Releases the locks of a settled append taken on the waiting path (state: their release). */
+const RELEASE_ON_SETTLE: SettleHook<Release> = {
+  appendSettled: (release) => release(),
+};
 
 /** Options of {@link LockInterceptor}. */
 export interface LockInterceptorOptions {
@@ -59,21 +65,10 @@ export class LockInterceptor implements Interceptor {
   doAppend(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
     const key = message.vchannel ?? '';
     if (!this.#tryLockShared(message, key, ctx.signal)) return this.#appendLocked(message, ctx, next);
-    // Uncontended: hand the inner promise straight back (no frame of our own, one hop less for
-    // the caller). The locks go as soon as it settles, before the caller resumes: this reaction
-    // is registered before the caller's. Releasing read locks cannot throw.
-    let appended: Promise<ImmutableMessage>;
-    try {
-      appended = next(message, ctx);
-    } catch (error) {
-      this.#unlockShared(key);
-      return Promise.reject(error);
-    }
-    appended.then(
-      () => this.#unlockShared(key),
-      () => this.#unlockShared(key),
-    );
-    return appended;
+    // Uncontended: hand the inner promise straight back (no frame, no reaction of our own). The
+    // chain releases the locks once the append settles, before the caller resumes.
+    ctx.onSettled(this.#unlockSharedOnSettle, key);
+    return next(message, ctx);
   }
 
   close(): void {
@@ -86,7 +81,7 @@ export class LockInterceptor implements Interceptor {
    * the promises and release closures. False = take the waiting path. Never while an earlier
    * append is inside {@link #acquire}: it takes the vchannel lock only after awaiting the global
    * one, and an append arriving later must not get ahead of it (locks are granted in arrival
-   * order). True must be paired with one {@link #unlockShared}.
+   * order). True must be paired with one {@link #unlockSharedOnSettle}.
    */
   #tryLockShared(message: MutableMessage, key: string, signal: AbortSignal | undefined): boolean {
     if (this.#acquiring > 0 || signal?.aborted || isExclusiveRequiredMessageType(message.messageType)) return false;
@@ -99,19 +94,22 @@ export class LockInterceptor implements Interceptor {
     return true;
   }
 
-  #unlockShared(key: string): void {
-    this.#vchannels.unlockRead(key);
-    this.#global.unlockRead();
-  }
+  /** Undoes {@link #tryLockShared} of the settled append (state: its vchannel key). Cannot throw. */
+  readonly #unlockSharedOnSettle: SettleHook<string> = {
+    appendSettled: (key) => {
+      this.#vchannels.unlockRead(key);
+      this.#global.unlockRead();
+    },
+  };
 
-  /** The waiting path: acquire (in arrival order), append, release. */
+  /**
+   * The waiting path: acquire (in arrival order), append; the locks go when the append settles,
+   * like the fast path's (so, both ways, an inner interceptor's hooks run before the release).
+   */
   async #appendLocked(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
     const release = await this.#acquireCounted(message, ctx.signal);
-    try {
-      return await next(message, ctx);
-    } finally {
-      release();
-    }
+    ctx.onSettled(RELEASE_ON_SETTLE, release);
+    return next(message, ctx);
   }
 
   async #acquireCounted(message: MutableMessage, signal: AbortSignal | undefined): Promise<Release> {
@@ -129,8 +127,11 @@ export class LockInterceptor implements Interceptor {
     if (exclusive && vchannel === undefined) {
       const releaseGlobal = await this.#global.acquireWrite({ signal });
       return () => {
-        this.#txnManager.failTxnAtVChannel(undefined);
-        releaseGlobal();
+        try {
+          this.#txnManager.failTxnAtVChannel(undefined);
+        } finally {
+          releaseGlobal();
+        }
       };
     }
     const releaseGlobal = await this.#global.acquireRead({ signal });
@@ -145,10 +146,14 @@ export class LockInterceptor implements Interceptor {
       throw error;
     }
     return () => {
-      // Fail while still holding the lock: no append of the vchannel can slip in between.
-      if (exclusive) this.#txnManager.failTxnAtVChannel(vchannel);
-      releaseVChannel();
-      releaseGlobal();
+      // Fail while still holding the lock: no append of the vchannel can slip in between. The
+      // locks go even if that fails (a bug, logged by the chain).
+      try {
+        if (exclusive) this.#txnManager.failTxnAtVChannel(vchannel);
+      } finally {
+        releaseVChannel();
+        releaseGlobal();
+      }
     };
   }
 }

@@ -59,8 +59,13 @@ export class AckDetails {
 
   /** The stored messages of the successful appends, ascending by time tick. */
   successfulMessages(): ImmutableMessage[] {
-    const out: ImmutableMessage[] = [];
-    for (const d of this.details) if (d.kind === 'success' && d.message !== undefined) out.push(d.message);
+    // Counted first so the array is allocated once at its size (a batch holds thousands of
+    // messages under load; growing by push copies it over and over).
+    let count = 0;
+    for (const d of this.details) if (d.kind === 'success' && d.message !== undefined) count++;
+    const out = new Array<ImmutableMessage>(count);
+    let i = 0;
+    for (const d of this.details) if (d.kind === 'success' && d.message !== undefined) out[i++] = d.message;
     return out;
   }
 }

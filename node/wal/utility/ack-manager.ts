@@ -84,7 +84,13 @@ export class AckManager {
   };
   readonly #lastConfirmed: LastConfirmedManager;
   readonly #barrierWaiters = new Set<BarrierWaiter>();
+  /**
+   * Acknowledged since the last sync: the first `#acknowledgedCount` slots. Allocated at the size
+   * the previous sync took (a sync under load takes thousands): growing by push would copy it
+   * over and over.
+   */
   #acknowledged: AckDetail[] = [];
+  #acknowledgedCount = 0;
   #lastAllocatedTimeTick: bigint;
   #lastConfirmedTimeTick: bigint;
   #closedReason: Error | undefined;
@@ -167,7 +173,10 @@ export class AckManager {
     const acker = await this.allocate(options);
     acker.ackSync();
     const details = this.#acknowledged;
-    this.#acknowledged = [];
+    const count = this.#acknowledgedCount;
+    details.length = count;
+    this.#acknowledged = new Array<AckDetail>(count);
+    this.#acknowledgedCount = 0;
     return new AckDetails(details);
   }
 
@@ -216,7 +225,7 @@ export class AckManager {
       this.#notAcked.shift();
       last = head;
       this.#lastConfirmed.addConfirmedOne(head);
-      this.#acknowledged.push(head);
+      this.#acknowledged[this.#acknowledgedCount++] = head;
     }
     if (last === undefined) return;
     this.#lastConfirmedTimeTick = last.timestamp;

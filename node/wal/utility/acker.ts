@@ -135,26 +135,27 @@ export class Acker implements AckDetail {
     if (this.#kind !== undefined) return false;
     this.#message = message;
     this.#txnSession = txnSession;
-    return this.#settle('success');
+    return Acker.#settle(this, 'success');
   }
 
   /** {@link ack} of an `error` outcome. */
   ackError(error: unknown): boolean {
     if (this.#kind !== undefined) return false;
     this.#error = error;
-    return this.#settle('error');
+    return Acker.#settle(this, 'error');
   }
 
   /** @internal The ack manager's own `sync` tick, acknowledged as soon as it is allocated. */
   ackSync(): boolean {
     if (this.#kind !== undefined) return false;
-    return this.#settle('sync');
+    return Acker.#settle(this, 'sync');
   }
 
-  #settle(kind: AckKind): true {
-    this.#kind = kind;
-    this.#endTimestamp = this.#owner.lastAllocatedTimeTick();
-    this.#owner.acknowledged(this);
+  // Static, not an instance private method: that would cost every acker (one per append) a brand field.
+  static #settle(acker: Acker, kind: AckKind): true {
+    acker.#kind = kind;
+    acker.#endTimestamp = acker.#owner.lastAllocatedTimeTick();
+    acker.#owner.acknowledged(acker);
     return true;
   }
 }

@@ -69,11 +69,13 @@ export class WriteAheadBufferReader {
       throw new EvictedError(`offset ${this.#nextOffset} (after time tick ${this.#lastTimeTick})`);
     }
     while (this.#nextOffset < queue.nextOffset) {
-      const entry = queue.at(this.#nextOffset);
+      const message = queue.at(this.#nextOffset);
       this.#nextOffset++;
-      if (entry === undefined || entry.timeTick <= this.#startTimeTick) continue;
-      this.#lastTimeTick = entry.timeTick;
-      return entry.message;
+      if (message === undefined) continue;
+      const timeTick = message.timeTick;
+      if (timeTick <= this.#startTimeTick) continue;
+      this.#lastTimeTick = timeTick;
+      return message;
     }
     // Caught up with the stored entries: a newer not-persisted tick is all there is to report.
     const tick = this.#source.lastTimeTickMessage();

@@ -3,33 +3,35 @@
  * tick order, each with a continuous offset, evicted from the front by age and size.
  */
 import type { ImmutableMessage } from '../../../shared/message/index.js';
+import { RingBuffer } from '../../../shared/util/index.js';
 
-/** One stored message and its position. */
-export interface WriteAheadEntry {
-  readonly message: ImmutableMessage;
-  readonly timeTick: bigint;
-  /** Position in the buffer: the first entry ever pushed is 0, then +1 per entry, never reused. */
-  readonly offset: number;
-  /** Clock value (ms) after which the entry may be evicted for age. */
+/**
+ * When the entries of one pushed batch may be evicted for age: they share their push time, so
+ * one mark per batch (not a record per message) is kept.
+ */
+interface BatchMark {
+  /** The offset after the batch's last entry. */
+  readonly end: number;
+  /** Clock value (ms) after which the batch's entries may be evicted for age. */
   readonly expireAt: number;
-  readonly size: number;
 }
-
-/** Compact the backing array once this many evicted slots sit before the head. */
-const COMPACT_AFTER = 1024;
 
 /**
  * Invariants: offsets of the held entries are continuous; data messages have strictly increasing
  * time ticks, a TimeTick may repeat the tick of the data message before it; the queue is never
  * emptied by eviction (the last entry stays, see {@link evict}).
+ *
+ * Each entry is the message itself (its time tick and size are cached on it); ring buffers hold
+ * them and the batch marks, so a push allocates nothing once the rings have grown.
  */
 export class WriteAheadQueue {
   readonly #capacityBytes: number;
   readonly #keepaliveMs: number;
-  /** Slots before `#head` are evicted and cleared (undefined) so their messages can be collected. */
-  #entries: (WriteAheadEntry | undefined)[] = [];
-  #head = 0;
-  #nextOffset = 0;
+  /** The held entries, oldest first; the head has offset `#firstOffset`. */
+  readonly #messages = new RingBuffer<ImmutableMessage>(1024);
+  /** One per pushed batch with an entry still held, oldest first. */
+  readonly #batches = new RingBuffer<BatchMark>();
+  #firstOffset = 0;
   #bytes = 0;
   #lastTimeTick = 0n;
 
@@ -40,7 +42,7 @@ export class WriteAheadQueue {
 
   /** Number of held entries. */
   get length(): number {
-    return this.#entries.length - this.#head;
+    return this.#messages.length;
   }
 
   /** Estimated bytes held. */
@@ -50,17 +52,20 @@ export class WriteAheadQueue {
 
   /** Offset of the oldest held entry (= {@link nextOffset} when empty). */
   get firstOffset(): number {
-    return this.#entries[this.#head]?.offset ?? this.#nextOffset;
+    return this.#firstOffset;
   }
 
-  /** Offset the next pushed entry will get. */
+  /**
+   * Offset the next pushed entry will get. The first entry ever pushed has offset 0, then +1 per
+   * entry, never reused.
+   */
   get nextOffset(): number {
-    return this.#nextOffset;
+    return this.#firstOffset + this.#messages.length;
   }
 
   /** Time tick of the oldest held entry, undefined when empty. */
   get earliestTimeTick(): bigint | undefined {
-    return this.#entries[this.#head]?.timeTick;
+    return this.#messages.peek()?.timeTick;
   }
 
   /** Time tick of the newest entry ever pushed (0 before any). */
@@ -68,23 +73,21 @@ export class WriteAheadQueue {
     return this.#lastTimeTick;
   }
 
-  /** The entry at `offset`, undefined if evicted or not pushed yet. */
-  at(offset: number): WriteAheadEntry | undefined {
-    const first = this.firstOffset;
-    if (offset < first) return undefined;
-    return this.#entries[this.#head + (offset - first)];
+  /** The message at `offset`, undefined if evicted or not pushed yet. */
+  at(offset: number): ImmutableMessage | undefined {
+    return this.#messages.at(offset - this.#firstOffset);
   }
 
   /** Offset of the first held entry with a time tick > `timeTick` ({@link nextOffset} if none). */
   offsetAfterTimeTick(timeTick: bigint): number {
-    let lo = this.#head;
-    let hi = this.#entries.length;
+    let lo = 0;
+    let hi = this.#messages.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.#entries[mid] as WriteAheadEntry).timeTick > timeTick) hi = mid;
+      if ((this.#messages.at(mid) as ImmutableMessage).timeTick > timeTick) hi = mid;
       else lo = mid + 1;
     }
-    return this.firstOffset + (lo - this.#head);
+    return this.#firstOffset + lo;
   }
 
   /**
@@ -93,18 +96,16 @@ export class WriteAheadQueue {
    * changes, so a bad batch leaves the queue untouched): this runs for every appended message.
    */
   pushBatch(messages: readonly ImmutableMessage[], timeTickMessage: ImmutableMessage, now: number): void {
-    const expireAt = now + this.#keepaliveMs;
-    for (const message of messages) this.#pushOne(message, expireAt);
-    this.#pushOne(timeTickMessage, expireAt);
+    for (let i = 0; i < messages.length; i++) this.#pushOne(messages[i] as ImmutableMessage);
+    this.#pushOne(timeTickMessage);
+    this.#batches.push({ end: this.nextOffset, expireAt: now + this.#keepaliveMs });
     this.evict(now);
   }
 
-  #pushOne(message: ImmutableMessage, expireAt: number): void {
-    const timeTick = message.timeTick;
-    const size = message.estimateSize();
-    this.#entries.push({ message, timeTick, offset: this.#nextOffset++, expireAt, size });
-    this.#bytes += size;
-    this.#lastTimeTick = timeTick;
+  #pushOne(message: ImmutableMessage): void {
+    this.#messages.push(message);
+    this.#bytes += message.estimateSize();
+    this.#lastTimeTick = message.timeTick;
   }
 
   /**
@@ -114,24 +115,20 @@ export class WriteAheadQueue {
    * (Milvus #41062: after an idle period everything had been evicted and scanners never switched).
    */
   evict(now: number): void {
-    while (this.length > 1) {
-      const entry = this.#entries[this.#head] as WriteAheadEntry;
-      if (entry.expireAt >= now && this.#bytes <= this.#capacityBytes) break;
-      this.#bytes -= entry.size;
-      this.#entries[this.#head] = undefined;
-      this.#head++;
-    }
-    if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#entries.length) {
-      // Shrink the array of cleared slots; amortised O(1) per entry.
-      this.#entries = this.#entries.slice(this.#head);
-      this.#head = 0;
+    while (this.#messages.length > 1) {
+      const batch = this.#batches.peek() as BatchMark;
+      if (batch.expireAt >= now && this.#bytes <= this.#capacityBytes) break;
+      this.#bytes -= (this.#messages.shift() as ImmutableMessage).estimateSize();
+      this.#firstOffset++;
+      if (batch.end <= this.#firstOffset) this.#batches.shift();
     }
   }
 
   /** Drops every entry (on close). Offsets keep counting. */
   clear(): void {
-    this.#entries = [];
-    this.#head = 0;
+    this.#firstOffset = this.nextOffset;
+    while (this.#messages.shift() !== undefined);
+    while (this.#batches.shift() !== undefined);
     this.#bytes = 0;
   }
 }

@@ -12,7 +12,8 @@ import {
   StreamingError,
 } from '../../../../shared/index.js';
 import type { Acker, AckManager } from '../../utility/index.js';
-import type { AppendContext, AppendFn, Interceptor } from '../interceptor.js';
+import type { AppendContext, SettleHook } from '../append-context.js';
+import type { AppendFn, Interceptor } from '../interceptor.js';
 import type { TxnManager } from '../txn/index.js';
 import type { TimeTickSyncOperator } from './time-tick-sync-operator.js';
 import { prepareTxn, type TxnStep } from './txn-step.js';
@@ -102,15 +103,12 @@ export class TimeTickInterceptor implements Interceptor {
     return this.#closed;
   }
 
-  async #appendTimeTick(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
+  #appendTimeTick(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
     const timeTick = message.timeTick;
-    if (timeTick === undefined) throw StreamingError.invalidArgument('_tt', 'a TimeTick message must carry its time tick');
+    if (timeTick === undefined) return Promise.reject(StreamingError.invalidArgument('_tt', 'a TimeTick message must carry its time tick'));
     this.#txns.cleanupTxnUntil(timeTick);
-    const stored = await next(message, ctx);
-    const lc = message.lastConfirmed;
-    ctx.result.timeTick = timeTick;
-    ctx.result.lastConfirmedMessageId = lc === undefined || lc === 'self' ? stored.messageId : lc;
-    return stored;
+    ctx.onSettled(TIME_TICK_RESULT, message);
+    return next(message, ctx);
   }
 
   #appendMessage(message: MutableMessage, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
@@ -134,75 +132,73 @@ export class TimeTickInterceptor implements Interceptor {
   }
 
   #stamp(message: MutableMessage, acker: Acker): MutableMessage {
-    return message.withAppendStamp({ timeTick: acker.timestamp, lastConfirmed: acker.lastConfirmedMessageId, walTerm: this.#walTerm });
+    return message.withAppendStamp(acker.timestamp, acker.lastConfirmedMessageId, this.#walTerm);
   }
 
   /**
-   * A message outside any transaction, the hot path: no frame of its own. The acker learns the
-   * outcome in a reaction registered before anyone above can await the returned promise, so it
-   * is acknowledged before the append resolves to its caller, as in {@link #appendStamped}.
+   * A message outside any transaction, the hot path: no frame or reaction of its own. The chain
+   * acknowledges the acker when the append settles, before it resolves to its caller (as
+   * {@link #appendStamped} does), and after any redo's attempt.
    */
   #appendPlain(stamped: MutableMessage, acker: Acker, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
-    let appended: Promise<ImmutableMessage>;
-    try {
-      appended = next(stamped, ctx);
-    } catch (error) {
-      appended = Promise.reject(error);
-    }
-    appended.then(
-      (stored) => this.#acknowledge(acker, stored, undefined),
-      (error: unknown) => this.#acknowledge(acker, undefined, error),
-    );
+    ctx.onSettled(this.#acknowledgeOnSettle, acker);
     // Read by the caller only once the append succeeded.
     ctx.result.timeTick = acker.timestamp;
     ctx.result.lastConfirmedMessageId = acker.lastConfirmedMessageId;
-    return appended;
+    return next(stamped, ctx);
   }
 
-  /** Acknowledges off the append's own promise chain: a failure here is a bug, logged, never unhandled. */
-  #acknowledge(acker: Acker, stored: ImmutableMessage | undefined, error: unknown): void {
-    try {
-      if (stored !== undefined) acker.ackSuccess(stored);
-      else acker.ackError(error);
-      this.#operator.notifyAcknowledged();
-    } catch (bug) {
-      this.#logger.error({ err: bug, timeTick: acker.timestamp.toString() }, 'acknowledging an append failed');
-    }
-  }
+  /** Acknowledges the settled append's acker (state): a failure here is a bug, logged, never thrown. */
+  readonly #acknowledgeOnSettle: SettleHook<Acker> = {
+    appendSettled: (acker, stored, error) => {
+      try {
+        if (stored !== undefined) acker.ackSuccess(stored);
+        else acker.ackError(error);
+        this.#operator.notifyAcknowledged();
+      } catch (bug) {
+        this.#logger.error({ err: bug, timeTick: acker.timestamp.toString() }, 'acknowledging an append failed');
+      }
+    },
+  };
 
   /** Any message with its tick: transactions step around the append (may wait for a commit's bodies). */
   async #appendStamped(message: MutableMessage, acker: Acker, ctx: AppendContext, next: AppendFn): Promise<ImmutableMessage> {
-    let stamped = message;
     let step: TxnStep | undefined;
-    let stored: ImmutableMessage;
     try {
-      const prepared = prepareTxn(this.#txns, stamped, acker.timestamp, ctx.signal);
+      const prepared = prepareTxn(this.#txns, message, acker.timestamp, ctx.signal);
       step = prepared instanceof Promise ? await prepared : prepared;
-      if (step !== undefined) stamped = step.message;
-      stored = await next(stamped, ctx);
     } catch (error) {
-      try {
-        step?.finish(false);
-      } finally {
-        acker.ackError(error);
-        this.#operator.notifyAcknowledged();
-      }
+      acker.ackError(error);
+      this.#operator.notifyAcknowledged();
       throw error;
     }
-    // The message is in the WAL: whatever happens, the acker must learn it (an acker never
-    // acknowledged would hold every later time tick back).
-    try {
-      step?.finish(true);
-    } finally {
-      acker.ackSuccess(stored, step?.session);
-      this.#operator.notifyAcknowledged();
-    }
-    ctx.result.timeTick = acker.timestamp;
-    ctx.result.lastConfirmedMessageId = acker.lastConfirmedMessageId;
-    const txn = stamped.txnContext;
-    if (txn !== undefined) ctx.result.txnContext = txn;
-    return stored;
+    if (step === undefined) return this.#appendPlain(message, acker, ctx, next);
+    // Off the hot path: a state object per append is fine here.
+    ctx.onSettled(this.#finishTxnOnSettle, { acker, step });
+    return next(step.message, ctx);
   }
+
+  /** Finishes the transaction step of the settled append, then acknowledges its acker. */
+  readonly #finishTxnOnSettle: SettleHook<{ readonly acker: Acker; readonly step: TxnStep }> = {
+    appendSettled: ({ acker, step }, stored, error, ctx) => {
+      // The acker must learn the outcome whatever happens (an acker never acknowledged would hold
+      // every later time tick back); the chain logs a failure of the step.
+      try {
+        step.finish(stored !== undefined);
+      } finally {
+        if (stored !== undefined) {
+          acker.ackSuccess(stored, step.session);
+          const txn = step.message.txnContext;
+          ctx.result.timeTick = acker.timestamp;
+          ctx.result.lastConfirmedMessageId = acker.lastConfirmedMessageId;
+          if (txn !== undefined) ctx.result.txnContext = txn;
+        } else {
+          acker.ackError(error);
+        }
+        this.#operator.notifyAcknowledged();
+      }
+    },
+  };
 
   #allocate(barrier: bigint | undefined, signal: AbortSignal | undefined): Promise<Acker> {
     if (barrier === undefined) return this.#acks.allocate({ signal });
@@ -214,6 +210,16 @@ export class TimeTickInterceptor implements Interceptor {
     return this.#acks.allocateWithBarrier(barrier, { signal });
   }
 }
+
+/** Fills the result of a settled TimeTick append (state: the TimeTick message). */
+const TIME_TICK_RESULT: SettleHook<MutableMessage> = {
+  appendSettled: (message, stored, _error, ctx) => {
+    if (stored === undefined) return;
+    const lc = message.lastConfirmed;
+    ctx.result.timeTick = message.timeTick;
+    ctx.result.lastConfirmedMessageId = lc === undefined || lc === 'self' ? stored.messageId : lc;
+  },
+};
 
 /**
  * True for a message no transaction step applies to: not BeginTxn / CommitTxn / RollbackTxn and

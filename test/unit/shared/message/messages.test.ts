@@ -113,7 +113,7 @@ describe('MutableMessage', () => {
       return [make(), sized];
     });
     for (const base of bases) {
-      const stamped = base.withAppendStamp({ timeTick: 1234567890123n, lastConfirmed: MessageId.of(42n), walTerm: 3n });
+      const stamped = base.withAppendStamp(1234567890123n, MessageId.of(42n), 3n);
       const chained = base.withTimeTick(1234567890123n).withLastConfirmed(MessageId.of(42n)).withProperties({ _wt: '3' });
       expect(stamped.properties).toEqual(chained.properties);
       expect(Object.keys(stamped.properties)).toEqual(Object.keys(chained.properties));
@@ -122,7 +122,7 @@ describe('MutableMessage', () => {
       expect(stamped.lastConfirmed).toEqual(MessageId.of(42n));
       expect(stamped.walTerm).toBe(3n);
       expect(stamped.estimateSize()).toBe(fresh(stamped).estimateSize());
-      const noTerm = base.withAppendStamp({ timeTick: 5n, lastConfirmed: MessageId.of(1n) });
+      const noTerm = base.withAppendStamp(5n, MessageId.of(1n));
       expect(noTerm.walTerm).toBe(base.walTerm);
       expect(noTerm.estimateSize()).toBe(fresh(noTerm).estimateSize());
     }

@@ -13,6 +13,7 @@ import {
   splitBroadcast,
   txnContext,
   validateProducerProperties,
+  validateProducerVChannel,
   validateUserProperties,
   withBroadcastId,
 } from '../../../../shared/message/index.js';
@@ -157,6 +158,51 @@ describe('validateProducerProperties', () => {
       expectInvalid(() => validateProducerProperties({ ...base(), [key]: '' }), key);
     }
     expect(PropertyKey.IdempotencyKey).toBe('_ik');
+  });
+});
+
+describe('validateProducerVChannel', () => {
+  /** The verdict of `validate` on `properties`: the vchannel, or the key its error names. */
+  const verdict = (validate: () => string | undefined): string | undefined => {
+    try {
+      return `ok ${String(validate())}`;
+    } catch (error) {
+      return `invalid ${(error as { message: string }).message}`;
+    }
+  };
+
+  it('judges exactly as validateProducerProperties, and each call starts afresh', () => {
+    const header = encodeBroadcastHeaderValue({ broadcastId: 1n, vchannels: [VC], resourceKeys: [], ackSyncUp: false });
+    const noVChannel: Record<string, string> = { ...base() };
+    delete noVChannel._vc;
+    const cases: Record<string, string>[] = [
+      base(),
+      { ...base(), _bh: header },
+      // After a broadcast (and after a vchannel): nothing of the previous call may carry over.
+      noVChannel,
+      { ...noVChannel, _bh: header },
+      { ...base(), _ch: '' },
+      { ...base(), _t: String(MessageType.CreateCollection) },
+      { ...base(), _t: String(MessageType.CreateCollection), _ch: '' },
+      { ...base(), _vc: 'by-dev-rootcoord-dml_3', _pcl: '' },
+      ...Object.entries(MALFORMED).flatMap(([key, values]) => values.map((value) => ({ ...base(), [key]: value }))),
+    ];
+    for (const properties of cases) {
+      const expected = verdict(() => validateProducerProperties(properties).vchannel);
+      expect(verdict(() => validateProducerVChannel(properties)), JSON.stringify(properties)).toBe(expected);
+    }
+    expect(validateProducerVChannel(noVChannel)).toBeUndefined();
+    expect(validateProducerVChannel(base())).toBe(VC);
+  });
+
+  it('sees own keys only, like Object.keys, even with an enumerable Object.prototype member', () => {
+    Object.defineProperty(Object.prototype, '_polluted', { value: 'x', enumerable: true, configurable: true, writable: true });
+    try {
+      expect(validateProducerVChannel(base())).toBe(VC);
+      expect(validateProducerProperties(base()).vchannel).toBe(VC);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)._polluted;
+    }
   });
 });
 

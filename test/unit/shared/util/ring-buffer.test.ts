@@ -16,6 +16,7 @@ describe('RingBuffer', () => {
           }
           expect(ring.length).toBe(model.length);
           expect(ring.peek()).toBe(model[0]);
+          for (let i = -1; i <= model.length; i++) expect(ring.at(i)).toBe(model[i]);
         }
         expect([...ring]).toEqual(model);
         expect(ring.drain()).toEqual(model);
@@ -28,5 +29,6 @@ describe('RingBuffer', () => {
     const ring = new RingBuffer<string>();
     expect(ring.shift()).toBeUndefined();
     expect(ring.peek()).toBeUndefined();
+    expect(ring.at(0)).toBeUndefined();
   });
 });

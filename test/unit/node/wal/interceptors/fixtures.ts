@@ -6,6 +6,7 @@
 import { MemoryWalBackendOpener, type WalBackend } from '../../../../../node/wal/backend/index.js';
 import {
   appendFirstTimeTick,
+  type BackendRetry,
   type ExtraAppendResult,
   InterceptorChain,
   LockInterceptor,
@@ -156,6 +157,8 @@ export interface TestWalOptions {
   readonly syncDelayMs?: number;
   readonly txn?: Omit<TxnManagerOptions, 'uncommitted'>;
   readonly gracefulCloseTimeoutMs?: number;
+  /** The chain's retry of a failed backend write (none by default). */
+  readonly retryAppend?: BackendRetry;
 }
 
 /** The pieces of a small read-write WAL, composed as the adaptor will. */
@@ -202,7 +205,11 @@ export async function openTestWal(options: TestWalOptions = {}): Promise<TestWal
     operator,
     ...(options.gracefulCloseTimeoutMs === undefined ? {} : { gracefulCloseTimeoutMs: options.gracefulCloseTimeoutMs }),
   });
-  chain = new InterceptorChain({ interceptors: [new LockInterceptor({ txnManager: txns }), timeTick], append: gate.append });
+  chain = new InterceptorChain({
+    interceptors: [new LockInterceptor({ txnManager: txns }), timeTick],
+    append: gate.append,
+    ...(options.retryAppend === undefined ? {} : { retryAppend: options.retryAppend }),
+  });
   if (options.start === true) operator.start();
   const built = chain;
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LockInterceptor, newAppendContext, type AppendFn } from '../../../../../node/wal/interceptors/index.js';
+import { type AppendFn, InterceptorChain, LockInterceptor, newAppendContext } from '../../../../../node/wal/interceptors/index.js';
 import { StreamingError } from '../../../../../shared/errors/index.js';
 import { type ImmutableMessage, MessageId, type MutableMessage } from '../../../../../shared/message/index.js';
 import { Deferred } from '../../../../../shared/util/index.js';
@@ -34,19 +34,35 @@ interface Setup {
   lock: LockInterceptor;
   held: HeldNext;
   failed: (string | undefined)[];
+  /** Appends through a chain of the lock alone onto {@link HeldNext}. */
   append: (m: MutableMessage, signal?: AbortSignal) => Promise<ImmutableMessage>;
+  /** Appends through another chain of the same lock onto `next`. */
+  appendOnto: (m: MutableMessage, next: AppendFn) => Promise<ImmutableMessage>;
 }
 
-function setup(): Setup {
+/** The lock releases through the chain's settle hooks, so it is always driven by a (ready) chain. */
+async function setup(): Promise<Setup> {
   const failed: (string | undefined)[] = [];
   const lock = new LockInterceptor({ txnManager: { failTxnAtVChannel: (v) => failed.push(v) } });
   const held = new HeldNext();
-  return { lock, held, failed, append: (m, signal) => lock.doAppend(m, newAppendContext({ signal }), held.next) };
+  const readyChain = async (append: AppendFn): Promise<InterceptorChain> => {
+    const chain = new InterceptorChain({ interceptors: [lock], append });
+    await chain.ready();
+    return chain;
+  };
+  const chain = await readyChain(held.next);
+  return {
+    lock,
+    held,
+    failed,
+    append: (m, signal) => chain.append(m, newAppendContext({ signal })),
+    appendOnto: async (m, next) => (await readyChain(next)).append(m, newAppendContext()),
+  };
 }
 
 describe('LockInterceptor', () => {
   it('serialises exclusive messages of one vchannel while other vchannels proceed', async () => {
-    const { held, append, failed } = setup();
+    const { held, append, failed } = await setup();
     const first = append(named(ddl(V1), 'ddl-1'));
     const second = append(named(ddl(V1), 'ddl-2'));
     const normalV1 = append(named(insert(V1), 'insert-v1'));
@@ -78,7 +94,7 @@ describe('LockInterceptor', () => {
   });
 
   it('a pchannel-wide exclusive message waits for everything and blocks everything', async () => {
-    const { held, append, failed } = setup();
+    const { held, append, failed } = await setup();
     const before = append(named(insert(V1), 'before'));
     const global = append(named(ddl(), 'global'));
     const after = append(named(insert(V2), 'after'));
@@ -99,7 +115,7 @@ describe('LockInterceptor', () => {
   });
 
   it('messages without a vchannel share the pchannel with normal messages', async () => {
-    const { held, append } = setup();
+    const { held, append } = await setup();
     const a = append(named(insert(undefined), 'all'));
     const b = append(named(insert(V1), 'v1'));
     await isSettled(b);
@@ -110,7 +126,7 @@ describe('LockInterceptor', () => {
   });
 
   it('uncontended shared appends go straight through, holding their locks until they settle', async () => {
-    const { lock, held, append } = setup();
+    const { lock, held, append, appendOnto } = await setup();
     const a = append(named(insert(V1), 'a'));
     // No waiting at all: `next` ran synchronously, the read locks are taken.
     expect(held.entered).toEqual(['a']);
@@ -134,7 +150,7 @@ describe('LockInterceptor', () => {
     held.fail('failing', new Error('backend down'));
     await expect(failing).rejects.toThrow('backend down');
     expect(lock.lockedVChannelCount).toBe(0);
-    const throwing = lock.doAppend(named(insert(V2), 'throwing'), newAppendContext(), () => {
+    const throwing = appendOnto(named(insert(V2), 'throwing'), () => {
       throw new Error('thrown, not rejected');
     });
     await expect(throwing).rejects.toThrow('thrown, not rejected');
@@ -148,8 +164,8 @@ describe('LockInterceptor', () => {
   });
 
   it('releases the locks when the append fails, and a waiter that aborts never enters', async () => {
-    const { lock, held, append, failed } = setup();
-    const failing = lock.doAppend(named(ddl(V1), 'fails'), newAppendContext(), () => Promise.reject(new Error('backend down')));
+    const { lock, held, append, appendOnto, failed } = await setup();
+    const failing = appendOnto(named(ddl(V1), 'fails'), () => Promise.reject(new Error('backend down')));
     await expect(failing).rejects.toThrow('backend down');
     expect(failed).toEqual([V1]);
 
@@ -162,6 +178,31 @@ describe('LockInterceptor', () => {
     held.release('holder');
     await holder;
     expect(held.entered).toEqual(['holder']);
+    expect(lock.lockedVChannelCount).toBe(0);
+  });
+
+  it('releases an exclusive lock even when failing the vchannel\'s transactions throws', async () => {
+    const lock = new LockInterceptor({
+      txnManager: {
+        failTxnAtVChannel: () => {
+          throw new Error('txn manager bug');
+        },
+      },
+    });
+    const held = new HeldNext();
+    const chain = new InterceptorChain({ interceptors: [lock], append: held.next });
+    await chain.ready();
+    const exclusive = chain.append(named(ddl(V1), 'ddl'), newAppendContext());
+    const after = chain.append(named(insert(V1), 'after'), newAppendContext());
+    await isSettled(after);
+    expect(held.entered).toEqual(['ddl']);
+    held.release('ddl');
+    // The append itself succeeded: the hook's failure is the chain's to log, not the caller's.
+    await exclusive;
+    await isSettled(after);
+    expect(held.entered).toEqual(['ddl', 'after']);
+    held.release('after');
+    await after;
     expect(lock.lockedVChannelCount).toBe(0);
   });
 });

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImmutableMessage, MessageId } from '../../../../../shared/message/index.js';
 import { StreamingCode } from '../../../../../shared/errors/index.js';
+import { type Interceptor, InterceptorChain, LockInterceptor, newAppendContext } from '../../../../../node/wal/interceptors/index.js';
 import { beginTxn, commitTxn, expectCode, insert, isSettled, openTestWal, type TestWal, turn, V1, V2 } from './fixtures.js';
 
 let wal: TestWal | undefined;
@@ -104,7 +105,7 @@ describe('TimeTickInterceptor', () => {
   it('acknowledges failed appends so later ticks can still be confirmed', async () => {
     const w = await open();
     w.gate.hold(() => true);
-    const failing = w.chain.append(insert(V1), { signal: undefined, notPersisted: undefined, result: {} });
+    const failing = w.chain.append(insert(V1), newAppendContext());
     while (w.gate.parkedCount < 1) await turn();
     await w.backend.close();
     w.gate.releaseAll();
@@ -122,6 +123,37 @@ describe('TimeTickInterceptor', () => {
     expect(detail?.message?.messageId.equals(id)).toBe(true);
     const [stored] = (await w.readAll()).slice(-1);
     expect(detail?.message?.properties).toBe(stored?.properties);
+  });
+
+  it('a throwing settle hook of another interceptor leaks neither the acker nor the locks', async () => {
+    const w = await open();
+    const buggy: Interceptor = {
+      name: 'buggy',
+      doAppend(message, ctx, next) {
+        ctx.onSettled(
+          {
+            appendSettled: () => {
+              throw new Error('hook bug');
+            },
+          },
+          undefined,
+        );
+        return next(message, ctx);
+      },
+      close: () => undefined,
+    };
+    const lock = new LockInterceptor({ txnManager: w.txns });
+    // The buggy hook runs last (outermost), then first (innermost).
+    for (const interceptors of [[buggy, lock, w.timeTick], [lock, w.timeTick, buggy]]) {
+      const chain = new InterceptorChain({ interceptors, append: w.gate.append });
+      await chain.ready();
+      const ctx = newAppendContext();
+      await chain.append(insert(V1), ctx);
+      expect(ctx.result.timeTick).toBeDefined();
+      expect(w.acks.unacknowledgedCount).toBe(0);
+      expect(w.acks.lastConfirmedTimeTick).toBe(ctx.result.timeTick);
+      expect(lock.lockedVChannelCount).toBe(0);
+    }
   });
 
   it('a malformed _tx fails the append after its tick was taken, and the tick is still acknowledged', async () => {

@@ -1,12 +1,13 @@
 /** Transactions through the lock and time tick interceptors of a small WAL. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { StreamingCode } from '../../../../../shared/errors/index.js';
-import { MessageType, txnContext } from '../../../../../shared/message/index.js';
+import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
+import { type ImmutableMessage, MessageType, type MutableMessage, txnContext } from '../../../../../shared/message/index.js';
 import {
   beginTxn,
   commitTxn,
   ddl,
   expectCode,
+  insert,
   isSettled,
   openTestWal,
   rollbackTxn,
@@ -142,6 +143,39 @@ describe('transactions through the interceptors', () => {
     expect(w.txns.sessionCount).toBe(1);
     await w.operator.sync();
     expect(w.txns.sessionCount).toBe(0);
+  });
+
+  it('a backend write the chain retries: acker and transaction learn only the outcome that stuck', async () => {
+    const retried: string[] = [];
+    let gate: TestWal['gate'] | undefined;
+    const w = await open({
+      retryAppend: (message: MutableMessage, _ctx, error): Promise<ImmutableMessage> => {
+        retried.push(`${message.messageType} ${(error as Error).message}`);
+        return (gate as TestWal['gate']).append(message);
+      },
+    });
+    gate = w.gate;
+    /** Appends `message`, failing its first backend write. */
+    const appendFailingOnce = async (message: MutableMessage): ReturnType<TestWal['append']> => {
+      w.gate.hold(() => true);
+      const appended = w.append(message);
+      while (w.gate.parkedCount < 1) await turn();
+      w.gate.stopHolding();
+      w.gate.failParked(StreamingError.inner('disk hiccup'));
+      return appended;
+    };
+    const begun = await appendFailingOnce(beginTxn());
+    const txn = begun.result.txnContext;
+    expect(txn?.txnId).toBe(begun.result.timeTick);
+    // Had the BeginTxn's step learnt the failure, the session would be rolled back by now.
+    await appendFailingOnce(txnBody(txn));
+    await appendFailingOnce(insert(V2));
+    const committed = await w.append(commitTxn(txn));
+    expect(committed.result.txnContext).toEqual(txn);
+    expect(retried).toEqual([MessageType.BeginTxn, MessageType.Insert, MessageType.Insert].map((t) => `${t} disk hiccup`));
+    expect(w.acks.unacknowledgedCount).toBe(0);
+    const kinds = (await w.acks.syncAndGetAcknowledged()).details.map((d) => d.kind).filter((k) => k !== 'sync');
+    expect(kinds).toEqual(['success', 'success', 'success', 'success']);
   });
 
   it('graceful close refuses new transactions and waits, bounded, for the open ones', async () => {

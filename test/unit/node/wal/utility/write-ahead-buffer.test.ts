@@ -204,6 +204,27 @@ describe('WriteAheadBuffer', () => {
     expect(bounded.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('evicts for age batch by batch: a batch goes whole once expired, the later ones stay', () => {
+    let now = 0;
+    const wab = fresh({ now: () => now });
+    wab.append([data(11), data(12)], persisted(12));
+    now = 500;
+    wab.append([data(13)], persisted(13));
+    now = 1001; // the first two batches (the seed tick and 11, 12) expired, the third has not
+    wab.append([data(14)], persisted(14));
+    expect(wab.earliestTimeTick).toBe(13n);
+    expect(wab.length).toBe(4);
+    const read: bigint[] = [];
+    expect(() => wab.readFromExclusiveTimeTick(12n)).toThrow(EvictedError);
+    const reader = wab.readFromExclusiveTimeTick(13n);
+    for (let m = reader.tryNext(); m !== undefined; m = reader.tryNext()) read.push(m.timeTick);
+    expect(read).toEqual([14n, 14n]);
+    now = 5000; // all expired: only the newest tick stays
+    wab.append([], persisted(15));
+    expect(wab.length).toBe(1);
+    expect(wab.bytes).toBe(wab.lastTimeTickMessage.estimateSize());
+  });
+
   it('keeps offsets continuous across many evictions', () => {
     let now = 0;
     const wab = fresh({ now: () => now });
@@ -219,7 +240,7 @@ describe('WriteAheadBuffer', () => {
       wab.append(batch, persisted(tt));
       expected.push(...batch.map((m) => m.timeTick), BigInt(tt));
       // Entries live 1000 ms and a round takes 600 ms: a reader that reads every other round
-      // stays just ahead of eviction while the buffer compacts its storage many times over.
+      // stays just ahead of eviction while the buffer's storage wraps around many times over.
       now += 600;
       if (round % 2 === 0) drain(reader, got);
     }
