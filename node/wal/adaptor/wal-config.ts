@@ -11,7 +11,7 @@ import {
   DEFAULT_WAL_TIME_TICK_INTERVAL_MS,
   type WalConfig,
 } from '../../../shared/index.js';
-import { DEFAULT_TXN_GRACEFUL_CLOSE_TIMEOUT_MS, FIRST_TIME_TICK_BACKOFF } from '../interceptors/index.js';
+import { DEFAULT_SYNC_DELAY_MS, DEFAULT_TXN_GRACEFUL_CLOSE_TIMEOUT_MS, FIRST_TIME_TICK_BACKOFF } from '../interceptors/index.js';
 import {
   DEFAULT_CHECKPOINT_INTERVAL_MS,
   DEFAULT_RECOVERY_READ_AHEAD,
@@ -73,7 +73,7 @@ export type WalAdaptorOptions = Partial<WalAdaptorConfig>;
 export const DEFAULT_WAL_ADAPTOR_CONFIG: WalAdaptorConfig = Object.freeze({
   maxMessageBytes: DEFAULT_WAL_MAX_MESSAGE_BYTES,
   timeTickIntervalMs: DEFAULT_WAL_TIME_TICK_INTERVAL_MS,
-  syncDelayMs: 1,
+  syncDelayMs: DEFAULT_SYNC_DELAY_MS,
   wabCapacityBytes: DEFAULT_WAB_CAPACITY_BYTES,
   wabKeepaliveMs: DEFAULT_WAB_KEEPALIVE_MS,
   txnDefaultKeepaliveMs: DEFAULT_TXN_KEEPALIVE_MS,

@@ -9,6 +9,7 @@ export {
   type TimeTickInterceptorOptions,
 } from './time-tick-interceptor.js';
 export {
+  DEFAULT_SYNC_DELAY_MS,
   type TimeTickAppender,
   TimeTickSyncOperator,
   type TimeTickSyncOperatorOptions,
