@@ -27,7 +27,7 @@ type WalDb = Level<Buffer, Buffer>;
 /** Blocks deleted per batch when truncating: keeps each write small. */
 const DELETE_CHUNK = 256;
 /** Blocks one storage read fetches at most (about 1 MiB at the block target size). */
-const BLOCKS_PER_READ = 4;
+const BLOCKS_PER_READ = 16;
 /** Bytes one storage read fetches at most (LevelDB's own default is 16 KiB, far too small here). */
 const READ_CHUNK_BYTES = 2 * 1024 * 1024;
 /** Block builders kept for reuse (see LevelStorage). */

@@ -24,8 +24,13 @@ const VERSION = 1;
 const HEADER_BYTES = 5;
 const LENGTH_BYTES = 4;
 
-/** Blocks are cut at this many bytes (a single larger record gets a block of its own). */
-export const BLOCK_TARGET_BYTES = 256 * 1024;
+/**
+ * Blocks are cut at this many bytes (a single larger record gets a block of its own). Not larger:
+ * LevelDB copies every value into buffers of its own (batch, memtable), and on this machine values
+ * of 64 KiB wrote ~15 % faster than 256 KiB and ~40 % faster than 1 MiB (fewer fresh pages to
+ * fault in); the per-entry cost is still negligible at ~16 entries per MiB.
+ */
+export const BLOCK_TARGET_BYTES = 64 * 1024;
 /** Blocks are also cut at this many records, which bounds the room kept for the header. */
 export const BLOCK_MAX_RECORDS = 4096;
 

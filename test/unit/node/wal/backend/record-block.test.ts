@@ -112,9 +112,10 @@ describe('record blocks', () => {
     expect(blocks.map((b) => new RecordBlock(b.lastOffset, b.value).count)).toEqual([2, 2, 1]);
   });
 
-  it('packs a typical batch into one block per 256 KiB', () => {
-    const blocks = encodeBlocks(1n, records(Array.from({ length: 600 }, () => 1040)));
-    expect(blocks.map((b) => new RecordBlock(b.lastOffset, b.value).count)).toEqual([252, 252, 96]);
+  it('packs a typical batch into blocks of the target size', () => {
+    const perBlock = Math.floor(BLOCK_TARGET_BYTES / 1040);
+    const blocks = encodeBlocks(1n, records(Array.from({ length: 2 * perBlock + 9 }, () => 1040)));
+    expect(blocks.map((b) => new RecordBlock(b.lastOffset, b.value).count)).toEqual([perBlock, perBlock, 9]);
   });
 
   it('skips to an offset inside the block, and past its end', () => {
