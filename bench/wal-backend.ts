@@ -26,7 +26,7 @@ import {
   pchannelInfo,
 } from '../shared/message/index.js';
 import { round, summarize, type LatencySummary } from './lib/percentiles.js';
-import { rawLevelBaseline } from './lib/raw-level.js';
+import { RAW_MESSAGES_PER_BLOCK, rawLevelBaseline } from './lib/raw-level.js';
 
 const args = process.argv.slice(2);
 const SYNC = !args.includes('--no-sync');
@@ -202,7 +202,7 @@ function printTable(report: Record<string, unknown>): void {
   rows.push(['raw LevelDB: 1024-put batches (msg/s)', `${baseline.appendsPerSecond}  (${baseline.cpuMicrosPerMessage} µs CPU/msg, all threads)`]);
   rows.push(['raw LevelDB: nextv scan (msg/s)', String(baseline.scanPerSecond)]);
   const packed = report['rawLevelPacked'] as typeof baseline;
-  rows.push(['raw LevelDB: same bytes in 256-msg values (msg/s)', `${packed.appendsPerSecond}  (${packed.cpuMicrosPerMessage} µs CPU/msg, all threads)`]);
+  rows.push([`raw LevelDB: same bytes in ${RAW_MESSAGES_PER_BLOCK}-msg values (msg/s)`, `${packed.appendsPerSecond}  (${packed.cpuMicrosPerMessage} µs CPU/msg, all threads)`]);
   const cpu = report['appendCpuMicrosPerMessage'] as Record<string, number>;
   for (const [c, v] of Object.entries(report['appendsPerSecond'] as Record<string, number>)) {
     rows.push([`append, ${c} in flight (msg/s)`, `${v}  (${cpu[c]} µs CPU/msg, all threads)`]);

@@ -6,7 +6,7 @@
  * 2. append → tailing scanner (one vchannel) latency p50 / p99 / p99.9, paced at 10 000 msg/s
  *    and at the maximum rate (512 in flight);
  * 3. catch-up scan rate through the scanner (a fresh opener: nothing cached, all from LevelDB);
- * 4. the ceiling in the same run: raw LevelDB writing the same bytes in 256-message values.
+ * 4. the ceiling in the same run: raw LevelDB writing the same bytes packed like record blocks.
  * Prints a table and writes `bench/results/wal.json`. Bounded run time (< 90 s).
  *
  * Run: `npx tsx bench/wal.ts [--no-sync] [--seconds N]`
