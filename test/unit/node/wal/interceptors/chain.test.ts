@@ -12,7 +12,7 @@ import type { Logger } from '../../../../../shared/log/index.js';
 import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
 import { type ImmutableMessage, MessageId, type MutableMessage, newTimeTickMessage } from '../../../../../shared/message/index.js';
 import { Deferred } from '../../../../../shared/util/index.js';
-import { expectCode, insert, isSettled } from './fixtures.js';
+import { expectCode, insert, isSettled, throwingHookInterceptor } from './fixtures.js';
 
 /** An interceptor that records when it is entered and left. */
 function recording(name: string, log: string[], extra: Partial<Interceptor> = {}): Interceptor {
@@ -242,21 +242,7 @@ describe('InterceptorChain settle hooks', () => {
   it('a throwing hook is logged and neither skips the other hooks nor fails the append', async () => {
     const log: string[] = [];
     const logger = spyLogger();
-    const bad: Interceptor = {
-      name: 'bad',
-      doAppend(message, ctx, next) {
-        ctx.onSettled(
-          {
-            appendSettled: () => {
-              throw new Error('hook bug');
-            },
-          },
-          undefined,
-        );
-        return next(message, ctx);
-      },
-      close: () => undefined,
-    };
+    const bad = throwingHookInterceptor('bad');
     const chain = await ready(
       new InterceptorChain({ interceptors: [hooking('outer', log), bad, hooking('inner', log)], append: backend(log), logger }),
     );

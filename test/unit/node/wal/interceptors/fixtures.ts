@@ -8,6 +8,7 @@ import {
   appendFirstTimeTick,
   type BackendRetry,
   type ExtraAppendResult,
+  type Interceptor,
   InterceptorChain,
   LockInterceptor,
   newAppendContext,
@@ -82,6 +83,25 @@ export async function isSettled(promise: Promise<unknown>): Promise<boolean> {
 }
 
 /** One macrotask turn. */
+/** An interceptor whose settle hook throws 'hook bug' (a bug the chain must contain). */
+export function throwingHookInterceptor(name: string): Interceptor {
+  return {
+    name,
+    doAppend(message, ctx, next) {
+      ctx.onSettled(
+        {
+          appendSettled: () => {
+            throw new Error('hook bug');
+          },
+        },
+        undefined,
+      );
+      return next(message, ctx);
+    },
+    close: () => undefined,
+  };
+}
+
 export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** StreamingError code assertions (shared with the other suites). */

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImmutableMessage, MessageId } from '../../../../../shared/message/index.js';
 import { StreamingCode } from '../../../../../shared/errors/index.js';
-import { type Interceptor, InterceptorChain, LockInterceptor, newAppendContext } from '../../../../../node/wal/interceptors/index.js';
-import { beginTxn, commitTxn, expectCode, insert, isSettled, openTestWal, type TestWal, turn, V1, V2 } from './fixtures.js';
+import { InterceptorChain, LockInterceptor, newAppendContext } from '../../../../../node/wal/interceptors/index.js';
+import { beginTxn, commitTxn, expectCode, insert, isSettled, openTestWal, type TestWal, throwingHookInterceptor, turn, V1, V2 } from './fixtures.js';
 
 let wal: TestWal | undefined;
 afterEach(async () => {
@@ -127,21 +127,7 @@ describe('TimeTickInterceptor', () => {
 
   it('a throwing settle hook of another interceptor leaks neither the acker nor the locks', async () => {
     const w = await open();
-    const buggy: Interceptor = {
-      name: 'buggy',
-      doAppend(message, ctx, next) {
-        ctx.onSettled(
-          {
-            appendSettled: () => {
-              throw new Error('hook bug');
-            },
-          },
-          undefined,
-        );
-        return next(message, ctx);
-      },
-      close: () => undefined,
-    };
+    const buggy = throwingHookInterceptor('buggy');
     const lock = new LockInterceptor({ txnManager: w.txns });
     // The buggy hook runs last (outermost), then first (innermost).
     for (const interceptors of [[buggy, lock, w.timeTick], [lock, w.timeTick, buggy]]) {
