@@ -146,9 +146,9 @@ export class InterceptorChain {
    * `outcome` is called.
    */
   appendThen<R>(message: MutableMessage, ctx: AppendContext, outcome: AppendOutcome<R>): Promise<R> {
-    if (this.#closing.signal.aborted || !this.#isReady) return this.#appendWaiting(message, ctx, outcome);
-    // The hot path's one reaction, and no frame: settle hooks, the caller's outcome, and on a
-    // rejection backend retries and redo all start from here, before the caller resumes.
+    if (this.#closing.signal.aborted || !this.#isReady) return this.#appendSlow(message, ctx, outcome, () => this.#firstAttempt(message, ctx));
+    // The hot path's one reaction, and no frame: settle hooks and the caller's outcome run here,
+    // before the caller resumes; a rejection continues on the slow path (backend retry, redo).
     let attempt: Promise<ImmutableMessage>;
     try {
       attempt = this.#onion(message, ctx);
@@ -156,61 +156,23 @@ export class InterceptorChain {
       attempt = Promise.reject(error);
     }
     return attempt.then(
-      (stored) => this.#succeeded(ctx, stored, outcome),
-      (error: unknown) => this.#afterRejection(message, ctx, error, outcome),
-    );
-  }
-
-  #succeeded<R>(ctx: AppendContext, stored: ImmutableMessage, outcome: AppendOutcome<R>): R {
-    ctx.settle(stored, undefined, this.#onHookFailure);
-    return outcome.appended(stored, ctx);
-  }
-
-  /** The hot path's rejection: a backend retry, else the attempt failed. */
-  #afterRejection<R>(message: MutableMessage, ctx: AppendContext, error: unknown, outcome: AppendOutcome<R>): Promise<R> {
-    const retrying = this.#retryBackend(ctx, error);
-    if (retrying === undefined) return this.#afterFailedAttempt(message, ctx, error, outcome);
-    return retrying.then(
-      (stored) => this.#succeeded(ctx, stored, outcome),
-      (final: unknown) => this.#afterFailedAttempt(message, ctx, final, outcome),
-    );
-  }
-
-  /** The retry of a failed backend write, undefined if the attempt failed before reaching the backend. */
-  #retryBackend(ctx: AppendContext, error: unknown): Promise<ImmutableMessage> | undefined {
-    const sent = ctx.takeBackendAttempt();
-    if (sent === undefined || this.#retryAppend === undefined) return undefined;
-    try {
-      return this.#retryAppend(sent, ctx, error);
-    } catch (thrown) {
-      return Promise.reject(thrown);
-    }
-  }
-
-  /** A failed attempt: its hooks, then a redo or the final failure. */
-  #afterFailedAttempt<R>(message: MutableMessage, ctx: AppendContext, error: unknown, outcome: AppendOutcome<R>): Promise<R> {
-    ctx.settle(undefined, error, this.#onHookFailure);
-    if (!isRedoAppendError(error)) {
-      outcome.failed(error, ctx);
-      return Promise.reject(error);
-    }
-    return this.#redo(message, ctx, error).then(
-      (stored) => outcome.appended(stored, ctx),
-      (final: unknown) => {
-        outcome.failed(final, ctx);
-        throw final;
+      (stored) => {
+        ctx.settle(stored, undefined, this.#onHookFailure);
+        return outcome.appended(stored, ctx);
       },
+      (error: unknown) => this.#appendSlow(message, ctx, outcome, () => this.#afterFailure(ctx, error)),
     );
   }
 
-  /** The first append (readiness) or one after close (ON_SHUTDOWN): the general path. */
-  async #appendWaiting<R>(message: MutableMessage, ctx: AppendContext, outcome: AppendOutcome<R>): Promise<R> {
+  /**
+   * Everything off the hot path: `first` is the first attempt (or what is left of it once it
+   * failed); a redo request starts the onion again; the caller's outcome is told at the end.
+   */
+  async #appendSlow<R>(message: MutableMessage, ctx: AppendContext, outcome: AppendOutcome<R>, first: () => Promise<ImmutableMessage>): Promise<R> {
     let stored: ImmutableMessage;
     try {
-      this.#throwIfClosed();
-      if (!this.#isReady) await this.ready({ signal: ctx.signal });
       try {
-        stored = await this.#attempt(message, ctx);
+        stored = await first();
       } catch (error) {
         stored = await this.#redo(message, ctx, error);
       }
@@ -219,6 +181,13 @@ export class InterceptorChain {
       throw error;
     }
     return outcome.appended(stored, ctx);
+  }
+
+  /** The first append (readiness) or one after close (ON_SHUTDOWN). */
+  async #firstAttempt(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
+    this.#throwIfClosed();
+    if (!this.#isReady) await this.ready({ signal: ctx.signal });
+    return this.#attempt(message, ctx);
   }
 
   /**
@@ -243,20 +212,32 @@ export class InterceptorChain {
     }
   }
 
-  /** One run of the onion (with backend retries), off the hot path; its settle hooks run before it settles. */
+  /** One run of the onion off the hot path; its settle hooks run before it settles. */
   async #attempt(message: MutableMessage, ctx: AppendContext): Promise<ImmutableMessage> {
     let stored: ImmutableMessage;
     try {
-      try {
-        stored = await this.#onion(message, ctx);
-      } catch (error) {
-        const retrying = this.#retryBackend(ctx, error);
-        if (retrying === undefined) throw error;
-        stored = await retrying;
-      }
+      stored = await this.#onion(message, ctx);
     } catch (error) {
-      ctx.settle(undefined, error, this.#onHookFailure);
-      throw error;
+      return this.#afterFailure(ctx, error);
+    }
+    ctx.settle(stored, undefined, this.#onHookFailure);
+    return stored;
+  }
+
+  /**
+   * A failed attempt: a failed backend write is retried first (`retryAppend`); then the
+   * attempt's hooks run with what that ended with. Resolves with the retried write, or rejects
+   * with the attempt's final error.
+   */
+  async #afterFailure(ctx: AppendContext, error: unknown): Promise<ImmutableMessage> {
+    let stored: ImmutableMessage;
+    try {
+      const sent = ctx.takeBackendAttempt();
+      if (sent === undefined || this.#retryAppend === undefined) throw error;
+      stored = await this.#retryAppend(sent, ctx, error);
+    } catch (final) {
+      ctx.settle(undefined, final, this.#onHookFailure);
+      throw final;
     }
     ctx.settle(stored, undefined, this.#onHookFailure);
     return stored;
