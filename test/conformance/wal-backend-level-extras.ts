@@ -64,6 +64,21 @@ function splitBlock(value: Buffer): Buffer[] {
   return records;
 }
 
+type ChainedWrite = (options?: { sync?: boolean }) => Promise<void>;
+
+/** Routes the `write` of every chained batch (`db.batch()`) opened from now on through `wrap`; restored after each test. */
+function wrapChainedWrites(wrap: (write: ChainedWrite, options?: { sync?: boolean }) => Promise<void>): void {
+  const batch = Level.prototype.batch as (this: RawDb, ...args: unknown[]) => unknown;
+  vi.spyOn(Level.prototype, 'batch').mockImplementation(function (this: RawDb, ...args: unknown[]) {
+    const chained = batch.apply(this, args) as { write: ChainedWrite };
+    if (args.length === 0) {
+      const write = chained.write.bind(chained);
+      chained.write = (options) => wrap(write, options);
+    }
+    return chained as never;
+  });
+}
+
 async function rawDb(dir: string): Promise<RawDb> {
   const db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
@@ -101,15 +116,7 @@ export function levelOnlyTests(ctx: () => SuiteContext): void {
 
   it('writes batches with sync by default and without when asked; meta values always sync', async () => {
     const syncs: (boolean | undefined)[] = [];
-    const batch = Level.prototype.batch as (this: RawDb, ...args: unknown[]) => unknown;
-    vi.spyOn(Level.prototype, 'batch').mockImplementation(function (this: RawDb, ...args: unknown[]) {
-      const chained = batch.apply(this, args) as { write(options?: { sync?: boolean }): Promise<void> };
-      if (args.length === 0) {
-        const write = chained.write.bind(chained);
-        chained.write = (options) => (syncs.push(options?.sync), write(options));
-      }
-      return chained as never;
-    });
+    wrapChainedWrites((write, options) => (syncs.push(options?.sync), write(options)));
     const synced = await openAt(levelOpener(), channelName('sync'), 1n);
     await synced.append(message('a'));
     expect(syncs.at(-1)).toBe(true);
@@ -148,17 +155,9 @@ export function levelOnlyTests(ctx: () => SuiteContext): void {
 
   it('drops the batch built behind a failed write: only what was rebuilt at the freed offsets lands', async () => {
     const failFirst = new Deferred<void>();
-    const batch = Level.prototype.batch as (this: RawDb, ...args: unknown[]) => unknown;
     let chainedWrites = 0;
-    vi.spyOn(Level.prototype, 'batch').mockImplementation(function (this: RawDb, ...args: unknown[]) {
-      const chained = batch.apply(this, args) as { write(options?: { sync?: boolean }): Promise<void> };
-      if (args.length === 0) {
-        const write = chained.write.bind(chained);
-        // The first append batch (after the fence term) fails once the test says so.
-        chained.write = (options) => (++chainedWrites === 2 ? failFirst.promise.then(() => Promise.reject(new Error('disk on fire'))) : write(options));
-      }
-      return chained as never;
-    });
+    // The first append batch (after the fence term) fails once the test says so.
+    wrapChainedWrites((write, options) => (++chainedWrites === 2 ? failFirst.promise.then(() => Promise.reject(new Error('disk on fire'))) : write(options)));
     const opener = levelOpener();
     const name = channelName('rebuild');
     const wal = await openAt(opener, name, 1n);
