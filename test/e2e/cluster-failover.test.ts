@@ -32,6 +32,7 @@ import { useProcesses, type TestProcess } from '../harness/procs.js';
 import { uniqueName } from '../harness/unique.js';
 import { walctlProcess } from '../harness/walctl.js';
 import { type ConsumeRequest, type ConsumeResponse, handshakeMetadata, Probe, type ProduceRequest, type ProduceResponse } from '../integration/node-handler-fixture.js';
+import { unary } from '../harness/grpc-unary.js';
 
 const CALL_TIMEOUT_MS = 60_000;
 const TTL_MS = 3_000;
@@ -56,10 +57,6 @@ afterEach(() => {
 
 function walctl(kind: 'coord' | 'node', extra: readonly string[]): Promise<TestProcess> {
   return start(walctlProcess(kind, extra));
-}
-
-function unary<Res>(fn: (cb: (e: grpc.ServiceError | null, r?: Res) => void) => unknown): Promise<Res> {
-  return new Promise((res, rej) => fn((e, r) => (e ? rej(e) : res(r as Res))));
 }
 
 type Distribution = ProtoOutput<'streamingwal.v1.GetWALDistributionResponse'>['pchannels'];

@@ -17,6 +17,7 @@ import type { TsoServiceClient, WalAdminServiceClient } from '../../shared/index
 import { startEtcd, type EtcdProcess } from '../harness/etcd.js';
 import { useProcesses, type TestProcess } from '../harness/procs.js';
 import { uniqueName } from '../harness/unique.js';
+import { unary } from '../harness/grpc-unary.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const READY_TIMEOUT_MS = 45_000;
@@ -64,10 +65,6 @@ function clients(address: string): Clients {
   const tso = new ctor.tso(address, grpc.credentials.createInsecure());
   const admin = new ctor.walAdmin(address, grpc.credentials.createInsecure());
   return { tso, admin, close: () => (tso.close(), admin.close()) };
-}
-
-function unary<Res>(fn: (cb: (e: grpc.ServiceError | null, r?: Res) => void) => unknown): Promise<Res> {
-  return new Promise((res, rej) => fn((e, r) => (e ? rej(e) : res(r as Res))));
 }
 
 async function timestamp(c: Clients): Promise<bigint> {

@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -41,9 +41,9 @@ import {
   type ProduceRequest,
   type ProduceResponse,
 } from '../integration/node-handler-fixture.js';
+import { unary } from '../harness/grpc-unary.js';
+import { walctlProcess } from '../harness/walctl.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const READY_TIMEOUT_MS = 60_000;
 const CALL_TIMEOUT_MS = 60_000;
 const PCHANNEL = 'by-dev-rootcoord-dml_0';
 const V0 = vchannelName(PCHANNEL, 100n, 0);
@@ -71,8 +71,7 @@ afterEach(() => {
 
 /** A node process on `dataRoot` under meta root `root`; waits for its ready line. */
 function walctlNode(root: string, dataRoot: string): Promise<TestProcess> {
-  const args = ['--import', 'tsx', 'cli/main.ts', 'node', '--etcd', etcd.endpoint, '--root', root, '--data-root', dataRoot, '--port', '0', '--log-level', 'warn'];
-  return start({ cmd: process.execPath, args, cwd: ROOT, name: 'walctl-node', readyTimeoutMs: READY_TIMEOUT_MS, env: { STREAMING_LOG_LEVEL: undefined } });
+  return start(walctlProcess('node', ['--etcd', etcd.endpoint, '--root', root, '--data-root', dataRoot]));
 }
 
 /** Raw clients of one node address, closed in afterEach. */
@@ -87,11 +86,6 @@ function clientsFor(address: string) {
   };
   clients.push(...Object.values(out));
   return out;
-}
-
-/** A unary call as a promise; rejects with the ServiceError. */
-function unary<Res>(fn: (cb: (e: grpc.ServiceError | null, r?: Res) => void) => unknown): Promise<Res> {
-  return new Promise((res, rej) => fn((e, r) => (e ? rej(e) : res(r as Res))));
 }
 
 const deadline = () => ({ deadline: Date.now() + CALL_TIMEOUT_MS });

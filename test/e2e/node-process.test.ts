@@ -22,6 +22,7 @@ import { startEtcd, type EtcdProcess } from '../harness/etcd.js';
 import { useProcesses } from '../harness/procs.js';
 import { uniqueName } from '../harness/unique.js';
 import { FakeTsoServer } from '../integration/node-tso-server.js';
+import { unary } from '../harness/grpc-unary.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const READY_TIMEOUT_MS = 45_000;
@@ -49,10 +50,6 @@ function walctlNode(root: string, extra: readonly string[] = [], waitReady = tru
 
 function manager(address: string): StreamingNodeManagerServiceClient {
   return new (clientConstructors().streamingNodeManager)(address, grpc.credentials.createInsecure()) as StreamingNodeManagerServiceClient;
-}
-
-function unary<Res>(fn: (cb: (e: grpc.ServiceError | null, r?: Res) => void) => unknown): Promise<Res> {
-  return new Promise((res, rej) => fn((e, r) => (e ? rej(e) : res(r as Res))));
 }
 
 describe('walctl node (process)', () => {

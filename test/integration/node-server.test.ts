@@ -28,6 +28,7 @@ import {
 import { startEtcd, type EtcdProcess } from '../harness/etcd.js';
 import { uniqueName } from '../harness/unique.js';
 import { FakeWal, FakeWalOpener } from '../unit/node/service/fake-wal.js';
+import { unary } from '../harness/grpc-unary.js';
 
 let etcd: EtcdProcess;
 let kv: EtcdMetaKV;
@@ -83,11 +84,6 @@ function clientsFor(address: string) {
   };
   cleanups.push(() => Object.values(clients).forEach((client) => client.close()));
   return clients;
-}
-
-/** A unary call as a promise; rejects with the ServiceError. */
-function unary<Res>(fn: (cb: (e: grpc.ServiceError | null, r?: Res) => void) => unknown): Promise<Res> {
-  return new Promise((resolve, reject) => fn((e, r) => (e ? reject(e) : resolve(r as Res))));
 }
 
 const assign = (m: StreamingNodeManagerServiceClient, name: string, term: bigint) =>
