@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LevelWalBackendOpener, type WalBackend } from '../node/wal/backend/index.js';
+import { levelBinding, LevelWalBackendOpener, type WalBackend } from '../node/wal/backend/index.js';
 import {
   deliverAll,
   deliverLatest,
@@ -184,6 +184,7 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
     loadAverage1m: round(loadavg()[0] ?? 0, 2),
+    levelBinding: levelBinding(),
     sync: SYNC,
     payloadBytes: PAYLOAD_BYTES,
     elapsedSeconds: round((performance.now() - started) / 1000, 1),
@@ -213,7 +214,8 @@ function printTable(report: Record<string, unknown>): void {
     rows.push([`append→tail at ${rate}/s p50/p99/p99.9 (ms)`, `${v.p50} / ${v.p99} / ${v.p999} (achieved ${v.achievedRate}/s)`]);
   }
   const width = Math.max(...rows.map((r) => r[0].length));
-  console.log(`\nwal-backend (LevelDB, sync=${String(report['sync'])}, ${PAYLOAD_BYTES} B payloads, node ${process.version}, ${cpus().length} cpus, load ${loadavg()[0]?.toFixed(1)})`);
+  const binding = report['levelBinding'] as ReturnType<typeof levelBinding>;
+  console.log(`\nwal-backend (LevelDB ${binding.kind} build, ${binding.crc32c} CRC32C, sync=${String(report['sync'])}, ${PAYLOAD_BYTES} B payloads, node ${process.version}, ${cpus().length} cpus, load ${loadavg()[0]?.toFixed(1)})`);
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
 }
 

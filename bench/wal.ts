@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LevelWalBackendOpener, type Wal, type WalBackendOpener, WalOpener } from '../node/wal/index.js';
+import { levelBinding, LevelWalBackendOpener, type Wal, type WalBackendOpener, WalOpener } from '../node/wal/index.js';
 import {
   deliverAll,
   deliverLatest,
@@ -182,6 +182,7 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
     loadAverage1m: round(loadavg()[0] ?? 0, 1),
+    levelBinding: levelBinding(),
     sync: SYNC,
     payloadBytes: PAYLOAD_BYTES,
     elapsedSeconds: round((performance.now() - started) / 1000, 1),
@@ -201,7 +202,8 @@ async function main(): Promise<void> {
     ['ceiling: raw LevelDB, same bytes, msg/s', `${ceiling.appendsPerSecond} (${ceiling.cpuMicrosPerMessage} µs CPU/msg, no JS per message)`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  process.stdout.write(`WAL benchmark (LevelDB, sync=${SYNC}, ${PAYLOAD_BYTES} B payloads, load ${result.loadAverage1m})\n`);
+  const crc = `${result.levelBinding.crc32c} CRC32C`;
+  process.stdout.write(`WAL benchmark (LevelDB ${result.levelBinding.kind} build, ${crc}, sync=${SYNC}, ${PAYLOAD_BYTES} B payloads, load ${result.loadAverage1m})\n`);
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'wal.json');
   mkdirSync(dirname(out), { recursive: true });

@@ -12,7 +12,7 @@ import {
   type TsoAllocator,
   raceAbort,
 } from '../shared/index.js';
-import { LevelWalBackendOpener, type Wal, WalOpener, walAdaptorOptionsFrom } from './wal/index.js';
+import { levelBinding, LevelWalBackendOpener, type Wal, WalOpener, walAdaptorOptionsFrom } from './wal/index.js';
 import type { WalOpener as ManagedWalOpener } from './wal-manager/index.js';
 import { RemoteTsoAllocator } from './tso/index.js';
 
@@ -83,6 +83,8 @@ export interface NodeWalProvider {
  * wrapped by the WAL adaptor (interceptors, scanners) configured from `config.wal`.
  */
 export function createDefaultWalProvider(config: Config, logger: Logger): NodeWalProvider {
+  const binding = levelBinding();
+  logger.info({ ...binding }, binding.crc32c === 'sse4.2' ? 'LevelDB built from source with SSE4.2 CRC32C' : 'LevelDB with software CRC32C (run `node scripts/build-leveldb.mjs` for the faster build)');
   const backendOpener = new LevelWalBackendOpener({
     dataRoot: config.node.dataRoot,
     sync: config.wal.syncWrites,

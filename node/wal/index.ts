@@ -29,6 +29,8 @@ export {
 } from './adaptor/index.js';
 export {
   type BackendScanner,
+  levelBinding,
+  type LevelBindingInfo,
   LevelWalBackendOpener,
   type LevelWalBackendOpenerOptions,
   MemoryWalBackendOpener,

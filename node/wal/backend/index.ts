@@ -17,6 +17,7 @@ export {
   LevelWalBackendOpener,
   type LevelWalBackendOpenerOptions,
 } from './level-wal-backend-opener.js';
+export { levelBinding, type LevelBindingInfo } from './level-binding.js';
 export { MemoryWalBackendOpener, type MemoryWalBackendOpenerOptions } from './memory-wal-backend-opener.js';
 export {
   DEFAULT_MAX_BATCH_BYTES,

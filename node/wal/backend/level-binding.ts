@@ -1,0 +1,45 @@
+/**
+ * Which classic-level native binary this process loads: the source build that
+ * `scripts/build-leveldb.mjs` makes at install time (LevelDB with SSE4.2 CRC32C) or the package's
+ * prebuilt one (software CRC32C, ~30 % more LevelDB CPU per byte). The node logs it at start and
+ * the benchmarks record it, because it changes the write path's throughput.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** What {@link levelBinding} found. */
+export interface LevelBindingInfo {
+  /** `source`: built here by the post-install step; `prebuilt`: the binary shipped with the package. */
+  readonly kind: 'source' | 'prebuilt';
+  /** How LevelDB computes its CRC32C checksums. */
+  readonly crc32c: 'sse4.2' | 'software';
+  readonly classicLevelVersion: string;
+}
+
+const STAMP_FILE = 'streaming-wal-build.json';
+
+/**
+ * Reads the install layout the same way node-gyp-build chooses a binary: a `build/Release` binary
+ * wins over the prebuilds. A source build without our stamp (someone ran `npm rebuild` by hand)
+ * counts as software CRC32C, since nothing says it was built with SSE4.2. `dir`: the classic-level
+ * package directory (default: the one `level` loads).
+ */
+export function levelBinding(dir: string = installedClassicLevelDir()): LevelBindingInfo {
+  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+  // node-gyp-build skips build/Release when PREBUILDS_ONLY is set.
+  if (process.env['PREBUILDS_ONLY'] !== undefined && process.env['PREBUILDS_ONLY'] !== '') {
+    return { kind: 'prebuilt', crc32c: 'software', classicLevelVersion: version };
+  }
+  if (!existsSync(join(dir, 'build', 'Release', 'classic_level.node'))) {
+    return { kind: 'prebuilt', crc32c: 'software', classicLevelVersion: version };
+  }
+  const stamp = join(dir, 'build', STAMP_FILE);
+  const crc32c = existsSync(stamp) && (JSON.parse(readFileSync(stamp, 'utf8')) as { crc32c?: unknown }).crc32c === 'sse4.2' ? 'sse4.2' : 'software';
+  return { kind: 'source', crc32c, classicLevelVersion: version };
+}
+
+function installedClassicLevelDir(): string {
+  const fromLevel = createRequire(createRequire(import.meta.url).resolve('level/package.json'));
+  return dirname(fromLevel.resolve('classic-level/package.json'));
+}
