@@ -147,7 +147,10 @@ export function levelOnlyTests(ctx: () => SuiteContext): void {
       });
       expect(layouts.map((l) => Buffer.from(l.payload).toString())).toEqual(['payload-x', 'payload-y', 'payload-p', 'payload-q', 'payload-r']);
       expect(layouts[0]!.properties).toEqual({ id: 'x', const: 'c', k: 'v' });
-      expect((await db.get(Buffer.from('mterm')))?.readBigInt64BE(0)).toBe(7n);
+      expect((await db.get(Buffer.from('Mterm')))?.readBigInt64BE(0)).toBe(7n);
+      // Meta keys sort before every block (level-keys.ts says why).
+      const keys = (await db.keys().all()).map((k) => k.toString('latin1', 0, 1));
+      expect(keys).toEqual(['M', 'b', 'b', 'b']);
     } finally {
       await db.close();
     }
@@ -191,6 +194,38 @@ export function levelOnlyTests(ctx: () => SuiteContext): void {
       await db.put(Buffer.concat([Buffer.from([0x72]), Buffer.alloc(8)]), Buffer.from('old'));
     });
     await expectStreamingError(openAt(opener, name, 1n), StreamingCode.UNRECOVERABLE, 'older on-disk layout');
+  });
+
+  it('moves meta values of the earlier layout (keys after the blocks) in front of them on open', async () => {
+    const dataRoot = mkdtempSync(join(tmpdir(), 'wal-backend-level-'));
+    roots.push(dataRoot);
+    const opener = levelOpener({ dataRoot });
+    const name = channelName('legacy-meta');
+    const wal = await openAt(opener, name, 6n);
+    const written = await appendMany(wal, 'm', 10);
+    await wal.truncate(written[3]!.messageId);
+    await wal.saveCheckpoint(Buffer.from('cp-6'));
+    await opener.close();
+    const metaNames = ['term', 'floor', 'checkpoint'];
+    await mkdirDb(opener.directoryOf(name), async (db) => {
+      for (const meta of metaNames) {
+        const value = await db.get(Buffer.from(`M${meta}`));
+        await db.batch([{ type: 'put', key: Buffer.from(`m${meta}`), value: value! }, { type: 'del', key: Buffer.from(`M${meta}`) }]);
+      }
+    });
+
+    const next = levelOpener({ dataRoot });
+    await expectStreamingError(openAt(next, name, 5n), StreamingCode.CHANNEL_FENCED, 'term 6');
+    const reopened = await openAt(next, name, 7n);
+    expect((await reopened.loadCheckpoint())?.toString()).toBe('cp-6');
+    expect(reopened.earliestMessageId()?.equals(written[4]!.messageId)).toBe(true);
+    const all = await take(reopened.read({ name: 'all', deliverPolicy: deliverAll() }), 6);
+    expect(describeMessages(all)).toEqual(describeMessages(written.slice(4)));
+    await next.close();
+    await mkdirDb(opener.directoryOf(name), async (db) => {
+      expect(await db.getMany(metaNames.map((meta) => Buffer.from(`m${meta}`)))).toEqual([undefined, undefined, undefined]);
+      expect((await db.get(Buffer.from('Mterm')))?.readBigInt64BE(0)).toBe(7n);
+    });
   });
 
   it('truncates inside a block: nothing below the floor is read, before or after a restart', async () => {

@@ -16,7 +16,7 @@ import { Level } from 'level';
 import { ImmutableMessage, MessageId, type MutableMessage } from '../../../shared/message/index.js';
 import { lockHeldError, storageError } from './backend-errors.js';
 import { LevelBatch } from './level-batch.js';
-import { BLOCKS_END, blockKey, LEGACY_RECORD_PREFIX, META_KEYS } from './level-keys.js';
+import { BLOCKS_END, blockKey, LEGACY_META_KEYS, LEGACY_RECORD_PREFIX, META_KEYS } from './level-keys.js';
 import { BlockBuilder, RecordBlock } from './record-block.js';
 import { decodeRmqLayout, measureRmqLayout } from './rmq-layout.js';
 import { type EngineBatch, FIRST_OFFSET, type MetaKey, type StorageEngine, type StoredState } from './storage-engine.js';
@@ -112,6 +112,7 @@ export class LevelStorage implements StorageEngine<number> {
 
   async load(): Promise<StoredState> {
     await this.#refuseLegacyLayout();
+    await this.#moveLegacyMeta();
     const termBytes = await this.#db.get(META_KEYS.term);
     const floorBytes = await this.#db.get(META_KEYS.floor);
     const floor = floorBytes === undefined ? FIRST_OFFSET : floorBytes.readBigUInt64BE(0);
@@ -133,6 +134,25 @@ export class LevelStorage implements StorageEngine<number> {
     if (legacy.length > 0) {
       throw StreamingError.unrecoverable(`pchannel ${this.#channel}: ${this.location} holds records in an older on-disk layout (one value per record); this version stores record blocks and cannot read it`);
     }
+  }
+
+  /**
+   * Moves meta values stored under the earlier `'m'` keys to the current ones, in one synced
+   * batch, so the database is in one layout from here on (`level-keys.ts` says why they moved).
+   * Both exist only if an older release wrote here after a newer one: its values are the latest.
+   */
+  async #moveLegacyMeta(): Promise<void> {
+    const legacy = Object.entries(LEGACY_META_KEYS) as [MetaKey, Buffer][];
+    const values = await this.#db.getMany(legacy.map(([, key]) => key));
+    if (values.every((v) => v === undefined)) return;
+    const batch = this.#db.batch();
+    legacy.forEach(([name, key], i) => {
+      const value = values[i];
+      if (value === undefined) return;
+      batch.put(META_KEYS[name], value);
+      batch.del(key);
+    });
+    await batch.write({ sync: true });
   }
 
   prepare(message: MutableMessage): number {
