@@ -22,6 +22,7 @@ export interface ChannelStoreOptions {
   readonly sync: boolean;
   readonly maxBatchMessages: number;
   readonly maxBatchBytes: number;
+  readonly earlyWriteBytes: number;
   readonly tailCacheMessages: number;
   readonly tailCacheBytes: number;
 }

@@ -1,8 +1,16 @@
 /**
  * Group commit for one pchannel: every write (appends, and the meta values term, floor and
  * checkpoint) joins the batch being built, and one loop writes the batches one after the other,
- * each as a single atomic storage write. No timers: while a batch is being written (and fsynced),
- * new requests join the next one, so batches grow with load and a lone append is written at once.
+ * each as a single atomic storage write. While a batch is being written (and fsynced), new requests
+ * join the next one, so batches grow with load and a lone append is written at once.
+ *
+ * When a write completes, the callers it resolves usually append again straight away (a closed
+ * loop of producers). So when only a small batch is left, the loop lingers for one macrotask
+ * before taking it (without that, a time tick staged alone during the write would get a write and
+ * an fsync of its own, and every caller would wait for it). And the writer never idles while a
+ * large burst is being staged: when no write is in flight and the batch being built reaches
+ * `earlyWriteBytes`, it is written at once and the rest of the burst joins the next one, so
+ * staging overlaps the write.
  *
  * A request joins its batch at once: it gets its offset and the storage encodes it (a LevelDB batch
  * copies it into its block), so that work overlaps the fsync of the batch ahead instead of
@@ -50,6 +58,8 @@ export interface GroupCommitOptions {
   readonly sync: boolean;
   readonly maxBatchMessages: number;
   readonly maxBatchBytes: number;
+  /** Between writes, a batch this large is written at once, even while the loop lingers (see the file comment). */
+  readonly earlyWriteBytes: number;
 }
 
 interface AppendRequest<R> {
@@ -75,6 +85,14 @@ interface MetaRequest {
 }
 
 type Request<R> = AppendRequest<R> | MetaRequest;
+
+/** A batch whose storage write has started. */
+interface StartedWrite<R> {
+  readonly batch: PendingBatch<R>;
+  /** Its meta requests whose value could be read (the others are settled already). */
+  readonly metas: MetaRequest[];
+  readonly written: Promise<void>;
+}
 
 /** A batch being built, or waiting for the write ahead of it. */
 class PendingBatch<R> {
@@ -115,6 +133,9 @@ export class GroupCommitWriter<R> {
   /** The offset the next request joining a batch gets. */
   #stagedEnd: bigint;
   #running = false;
+  #writing: StartedWrite<R> | undefined;
+  /** Ends the loop's linger after a write (set only while it lingers; see #submit). */
+  #endLinger: (() => void) | undefined;
   #idleWaiters: (() => void)[] = [];
 
   constructor(host: GroupCommitHost<R>, nextOffset: bigint, options: GroupCommitOptions) {
@@ -155,7 +176,14 @@ export class GroupCommitWriter<R> {
   #submit(request: Request<R>): void {
     request.owner?.requestQueued();
     this.#stage(request);
-    if (this.#running) return;
+    if (this.#running) {
+      // The loop is between writes (lingering, or about to take the next batch): start this one now.
+      if (this.#writing === undefined && (this.#batches[0]?.bytes ?? 0) >= this.#options.earlyWriteBytes) {
+        this.#startWrite();
+        this.#endLinger?.();
+      }
+      return;
+    }
     this.#running = true;
     // A microtask, not a timer: appends issued in the same synchronous burst share the first batch.
     queueMicrotask(() => void this.#run());
@@ -212,7 +240,11 @@ export class GroupCommitWriter<R> {
 
   async #run(): Promise<void> {
     try {
-      while (this.#batches.length > 0) await this.#commitNext();
+      let write: StartedWrite<R> | undefined;
+      while ((write = this.#writing ?? this.#startWrite()) !== undefined) {
+        await this.#finishWrite(write);
+        if (this.#shouldLinger()) await this.#linger();
+      }
     } finally {
       this.#running = false;
       const waiters = this.#idleWaiters;
@@ -221,38 +253,60 @@ export class GroupCommitWriter<R> {
     }
   }
 
-  /** Takes the oldest batch, writes it, settles its requests. Never throws. */
-  async #commitNext(): Promise<void> {
-    const batch = this.#takeBatch();
-    if (batch === undefined) return;
-    // Meta values are read now, so they reflect the state at the moment the batch is written.
-    const meta: [MetaKey, Buffer][] = [];
-    const metas: MetaRequest[] = [];
-    for (const request of batch.requests) {
-      if (request.kind !== 'meta') continue;
-      try {
-        meta.push([request.key, request.value()]);
-        metas.push(request);
-      } catch (error) {
-        settle(request, error);
+  /**
+   * Takes the oldest batch and starts its storage write (synchronously, so the storage can begin
+   * while the caller goes on staging). Undefined when nothing is left to write.
+   */
+  #startWrite(): StartedWrite<R> | undefined {
+    for (;;) {
+      const batch = this.#takeBatch();
+      if (batch === undefined) return undefined;
+      // Meta values are read now, so they reflect the state at the moment the batch is written.
+      const meta: [MetaKey, Buffer][] = [];
+      const metas: MetaRequest[] = [];
+      for (const request of batch.requests) {
+        if (request.kind !== 'meta') continue;
+        try {
+          meta.push([request.key, request.value()]);
+          metas.push(request);
+        } catch (error) {
+          settle(request, error);
+        }
       }
+      if (batch.messages.length === 0 && metas.length === 0) {
+        batch.engine.discard();
+        continue;
+      }
+      let written: Promise<void>;
+      try {
+        written = batch.engine.write(meta, this.#options.sync || metas.length > 0);
+      } catch (error) {
+        written = Promise.reject(error);
+      }
+      // Handled by #finishWrite; this keeps a failure before the loop gets there from being reported as unhandled.
+      written.catch(() => undefined);
+      this.#writing = { batch, metas, written };
+      return this.#writing;
     }
+  }
+
+  /** Waits for the started write and settles its requests. Never throws. */
+  async #finishWrite(write: StartedWrite<R>): Promise<void> {
+    const { batch, metas, written } = write;
     const { messages } = batch;
-    if (messages.length === 0 && metas.length === 0) {
-      batch.engine.discard();
-      return;
-    }
-    const first = batch.engine.firstOffset;
     try {
-      await batch.engine.write(meta, this.#options.sync || metas.length > 0);
+      await written;
     } catch (cause) {
-      const error = storageError(this.#host.name, messages.length > 0 ? 'append' : `write ${meta[0]?.[0] ?? 'meta'}`, cause);
+      this.#writing = undefined;
+      const error = storageError(this.#host.name, messages.length > 0 ? 'append' : `write ${metas[0]?.key ?? 'meta'}`, cause);
       for (const request of batch.requests) if (request.kind === 'append') settle(request, error);
       for (const request of metas) settle(request, error);
       // Nothing of the batch landed: the batches behind it move down to its offsets.
       this.#rebuild(this.#host.currentTerm());
       return;
     }
+    this.#writing = undefined;
+    const first = batch.engine.firstOffset;
     this.#durableEnd = first + BigInt(messages.length);
     // Readers learn about the batch before any appender does: an append that resolved is readable.
     if (messages.length > 0) this.#host.committed(first, messages, batch.sizes);
@@ -262,6 +316,24 @@ export class GroupCommitWriter<R> {
       request.owner.requestSettled();
     }
     for (const request of metas) settle(request, undefined);
+  }
+
+  /** After a write: only a small batch (or none) is left, which the callers just resumed may add to. */
+  #shouldLinger(): boolean {
+    return this.#writing === undefined && this.#batches.length <= 1 && (this.#batches[0]?.bytes ?? 0) < this.#options.earlyWriteBytes;
+  }
+
+  /** One macrotask, cut short when a request makes the batch large enough to write (#submit). */
+  #linger(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const end = (): void => {
+        if (this.#endLinger !== end) return;
+        this.#endLinger = undefined;
+        resolve();
+      };
+      this.#endLinger = end;
+      setImmediate(end);
+    });
   }
 
   /** The oldest batch, rebuilt first if it holds fenced requests or could not be built. */

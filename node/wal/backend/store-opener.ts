@@ -19,6 +19,11 @@ export interface StoreOpenerOptions {
   readonly maxBatchMessages?: number;
   /** Most bytes in one group-commit batch (a single larger message still goes alone). Default 16 MiB. */
   readonly maxBatchBytes?: number;
+  /**
+   * A batch being built is written as soon as it holds this many bytes if the writer is idle, so a
+   * large burst is written while the rest of it is still arriving. Default 512 KiB.
+   */
+  readonly earlyWriteBytes?: number;
   /** Recent messages kept in memory per pchannel for tailing scanners. Default 4096; 0 disables. */
   readonly tailCacheMessages?: number;
   /** Byte budget of that cache. Default 8 MiB. */
@@ -31,6 +36,8 @@ export interface StoreOpenerOptions {
 export const DEFAULT_MAX_BATCH_MESSAGES = 4096;
 /** Default of {@link StoreOpenerOptions.maxBatchBytes}. */
 export const DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
+/** Default of {@link StoreOpenerOptions.earlyWriteBytes}. */
+export const DEFAULT_EARLY_WRITE_BYTES = 512 * 1024;
 /** Default of {@link StoreOpenerOptions.tailCacheMessages}. */
 export const DEFAULT_TAIL_CACHE_MESSAGES = 4096;
 /** Default of {@link StoreOpenerOptions.tailCacheBytes}. */
@@ -42,6 +49,7 @@ export function storeOptions(options: StoreOpenerOptions, sync: boolean): Channe
     sync,
     maxBatchMessages: positiveInt(options.maxBatchMessages ?? DEFAULT_MAX_BATCH_MESSAGES, 'maxBatchMessages', 1),
     maxBatchBytes: positiveInt(options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, 'maxBatchBytes', 1),
+    earlyWriteBytes: positiveInt(options.earlyWriteBytes ?? DEFAULT_EARLY_WRITE_BYTES, 'earlyWriteBytes', 1),
     tailCacheMessages: positiveInt(options.tailCacheMessages ?? DEFAULT_TAIL_CACHE_MESSAGES, 'tailCacheMessages', 0),
     tailCacheBytes: positiveInt(options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES, 'tailCacheBytes', 0),
   };

@@ -96,10 +96,10 @@ class Owner implements CommitOwner {
 
 const msg = (text: string): MutableMessage => MutableMessage.create(Buffer.from(text));
 
-function setup(options: Partial<{ sync: boolean; maxBatchMessages: number; maxBatchBytes: number }> = {}) {
+function setup(options: Partial<{ sync: boolean; maxBatchMessages: number; maxBatchBytes: number; earlyWriteBytes: number }> = {}) {
   const engine = new GatedEngine();
   const host = new Host(engine);
-  const writer = new GroupCommitWriter<string>(host, 1n, { sync: true, maxBatchMessages: 100, maxBatchBytes: 1 << 20, ...options });
+  const writer = new GroupCommitWriter<string>(host, 1n, { sync: true, maxBatchMessages: 100, maxBatchBytes: 1 << 20, earlyWriteBytes: 1 << 20, ...options });
   return { engine, host, writer };
 }
 
@@ -119,6 +119,50 @@ describe('GroupCommitWriter', () => {
     engine.release();
     expect((await Promise.all(rest)).map((stored) => stored.messageId.offset)).toEqual([2n, 3n, 4n]);
     expect(owner.settled).toBe(4);
+    await writer.idle();
+  });
+
+  it('lets the callers a write resumed join the small batch behind it instead of writing that alone', async () => {
+    const { engine, writer } = setup();
+    const owner = new Owner(1n);
+    // A closed loop: the caller appends again as soon as its append resolves, through a few
+    // promise reactions, as the WAL layers above the backend take.
+    const looped = writer.append(owner, 'a', msg('a'), 1).then(async () => {
+      for (let hop = 0; hop < 10; hop++) await Promise.resolve();
+      return writer.append(owner, 'b', msg('b'), 1);
+    });
+    await waitFor(() => engine.inFlight === 1);
+    const tick = writer.append(owner, 't', msg('t'), 1); // staged alone during the write
+    engine.release();
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.batches.map((b) => b.records)).toEqual([['a'], ['t', 'b']]);
+    engine.release();
+    expect([(await tick).messageId.offset, (await looped).messageId.offset]).toEqual([2n, 3n]);
+    await writer.idle();
+  });
+
+  it('writes the batch being built as soon as it reaches earlyWriteBytes after a write; the rest of the burst waits', async () => {
+    const { engine, writer } = setup({ earlyWriteBytes: 3 });
+    const owner = new Owner(1n);
+    const started: number[] = [];
+    const burst = writer.append(owner, 'a', msg('a'), 1).then(() =>
+      ['b', 'c', 'd', 'e'].map((t) => {
+        const appended = writer.append(owner, t, msg(t), 1);
+        started.push(engine.batches.length);
+        return appended;
+      }),
+    );
+    await waitFor(() => engine.inFlight === 1);
+    engine.release();
+    const rest = await burst;
+    // The write of b, c, d began inside the append of d, before e arrived.
+    expect(started).toEqual([1, 1, 2, 2]);
+    expect(engine.batches.map((b) => b.records)).toEqual([['a'], ['b', 'c', 'd']]);
+    engine.release();
+    await waitFor(() => engine.inFlight === 1);
+    expect(engine.batches[2]?.records).toEqual(['e']);
+    engine.release();
+    expect((await Promise.all(rest)).map((stored) => stored.messageId.offset)).toEqual([2n, 3n, 4n, 5n]);
     await writer.idle();
   });
 
