@@ -9,7 +9,7 @@
  * before taking it (without that, a time tick staged alone during the write would get a write and
  * an fsync of its own, and every caller would wait for it). And the writer never idles while a
  * large burst is being staged: when no write is in flight and the batch being built reaches
- * `earlyWriteBytes`, it is written at once and the rest of the burst joins the next one, so
+ * `earlyWriteBytes` (or is full), it is written at once and the rest of the burst joins the next one, so
  * staging overlaps the write.
  *
  * A request joins its batch at once: it gets its offset and the storage encodes it (a LevelDB batch
@@ -178,7 +178,7 @@ export class GroupCommitWriter<R> {
     this.#stage(request);
     if (this.#running) {
       // The loop is between writes (lingering, or about to take the next batch): start this one now.
-      if (this.#writing === undefined && (this.#batches[0]?.bytes ?? 0) >= this.#options.earlyWriteBytes) {
+      if (this.#writing === undefined && this.#readyEarly(this.#batches[0])) {
         this.#startWrite();
         this.#endLinger?.();
       }
@@ -320,7 +320,12 @@ export class GroupCommitWriter<R> {
 
   /** After a write: only a small batch (or none) is left, which the callers just resumed may add to. */
   #shouldLinger(): boolean {
-    return this.#writing === undefined && this.#batches.length <= 1 && (this.#batches[0]?.bytes ?? 0) < this.#options.earlyWriteBytes;
+    return this.#writing === undefined && this.#batches.length <= 1 && !this.#readyEarly(this.#batches[0]);
+  }
+
+  /** Worth writing without waiting for more: full, or at least `earlyWriteBytes`. */
+  #readyEarly(batch: PendingBatch<R> | undefined): boolean {
+    return batch !== undefined && (batch.bytes >= this.#options.earlyWriteBytes || batch.isFull(this.#options));
   }
 
   /** One macrotask, cut short when a request makes the batch large enough to write (#submit). */

@@ -166,6 +166,29 @@ describe('GroupCommitWriter', () => {
     await writer.idle();
   });
 
+  it('writes a full batch at once between writes, whatever its size', async () => {
+    const { engine, writer } = setup({ maxBatchMessages: 2 });
+    const owner = new Owner(1n);
+    const started: number[] = [];
+    const burst = writer.append(owner, 'a', msg('a'), 1).then(() =>
+      ['b', 'c', 'd'].map((t) => {
+        const appended = writer.append(owner, t, msg(t), 1);
+        started.push(engine.batches.length);
+        return appended;
+      }),
+    );
+    await waitFor(() => engine.inFlight === 1);
+    engine.release();
+    const rest = await burst;
+    expect(started).toEqual([1, 2, 2]);
+    engine.release();
+    await waitFor(() => engine.batches.length === 3);
+    expect(engine.batches.map((b) => b.records)).toEqual([['a'], ['b', 'c'], ['d']]);
+    engine.release();
+    expect((await Promise.all(rest)).map((stored) => stored.messageId.offset)).toEqual([2n, 3n, 4n]);
+    await writer.idle();
+  });
+
   it('builds the next batch while one is in flight: requests get their offsets and are stored at once', async () => {
     const { engine, writer } = setup();
     const owner = new Owner(1n);
