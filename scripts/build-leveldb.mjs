@@ -10,7 +10,7 @@
 // g++/make/python3) or the build or its smoke test fails, the prebuilt binary stays in use and
 // one line says why. Set WAL_LEVELDB_BUILD=prebuilt to skip the build.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -20,6 +20,10 @@ const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FLAGS = '-msse4.2 -DLEVELDB_PLATFORM_POSIX_SSE';
 /** Written next to the built binary; `node/wal/backend/level-binding.ts` reads it. */
 const STAMP_FILE = 'streaming-wal-build.json';
+/** A build that takes longer than this is stopped; the prebuilt binary stays in use. */
+const BUILD_TIMEOUT_MS = 15 * 60_000;
+/** Enough for npm's and node-gyp's whole output (spawnSync fails the call when it is exceeded). */
+const OUTPUT_LIMIT = 64 * 1024 * 1024;
 
 function say(line) {
   process.stdout.write(`build-leveldb: ${line}\n`);
@@ -63,9 +67,36 @@ function smokeTest(dir) {
       if (!back.equals(value)) throw new Error('read back a different value');
       await db.close();
     })().catch((e) => { console.error(e); process.exit(1); });`;
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', timeout: 60_000, maxBuffer: OUTPUT_LIMIT });
   rmSync(scratch, { recursive: true, force: true });
-  return r.status === 0 ? undefined : (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' | ');
+  return r.status === 0 ? undefined : failureText(r, 3);
+}
+
+/** The last lines a failed child printed, or why it did not finish. */
+function failureText(result, lines) {
+  if (result.error !== undefined) return result.error.message;
+  if (result.signal !== null) return `killed by ${result.signal}`;
+  return (result.stderr || result.stdout || `exit ${result.status}`).trim().split('\n').slice(-lines).join(' | ');
+}
+
+/** True when `buildDir` holds a binary this script built for exactly `wanted`. */
+function hasStampedBuild(buildDir, wanted) {
+  try {
+    if (!existsSync(join(buildDir, 'Release', 'classic_level.node'))) return false;
+    const have = JSON.parse(readFileSync(join(buildDir, STAMP_FILE), 'utf8'));
+    return Object.entries(wanted).every(([k, v]) => have[k] === v);
+  } catch {
+    return false;
+  }
+}
+
+/** Makes node-gyp-build load the prebuilt binary again: no build/ directory. */
+function removeBuild(buildDir) {
+  try {
+    rmSync(buildDir, { recursive: true, force: true });
+  } catch (error) {
+    say(`could not remove ${buildDir} (${error.message}); remove it by hand to use the prebuilt binary`);
+  }
 }
 
 function main() {
@@ -76,23 +107,31 @@ function main() {
     say('classic-level is not installed; nothing to build');
     return;
   }
-  const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
   const buildDir = join(dir, 'build');
-  const stampPath = join(buildDir, STAMP_FILE);
+  try {
+    build(dir, buildDir);
+  } catch (error) {
+    // Whatever went wrong (a corrupt package.json, a full disk), the install goes on with the
+    // prebuilt binary rather than with a build this script did not finish.
+    removeBuild(buildDir);
+    say(`keeping classic-level's prebuilt binary (software CRC32C): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function build(dir, buildDir) {
+  const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
   const wanted = { classicLevel: version, napi: process.versions.napi, flags: FLAGS, crc32c: 'sse4.2' };
 
   const reason = whyNot();
   if (reason !== undefined) {
-    if (existsSync(stampPath)) rmSync(buildDir, { recursive: true, force: true });
+    // A build/ directory (ours, or an unfinished one) would win over the prebuilt binary.
+    if (existsSync(buildDir)) removeBuild(buildDir);
     say(`keeping classic-level's prebuilt binary (software CRC32C): ${reason}`);
     return;
   }
-  if (existsSync(stampPath) && existsSync(join(buildDir, 'Release', 'classic_level.node'))) {
-    const have = JSON.parse(readFileSync(stampPath, 'utf8'));
-    if (Object.entries(wanted).every(([k, v]) => have[k] === v)) {
-      say(`classic-level ${version} already built with SSE4.2 CRC32C`);
-      return;
-    }
+  if (hasStampedBuild(buildDir, wanted)) {
+    say(`classic-level ${version} already built with SSE4.2 CRC32C`);
+    return;
   }
 
   say(`building classic-level ${version}'s LevelDB from source with SSE4.2 CRC32C (about 30-60 s)...`);
@@ -102,16 +141,19 @@ function main() {
     CXXFLAGS: `${process.env.CXXFLAGS ?? ''} ${FLAGS}`.trim(),
     npm_config_build_from_source: 'true',
   };
-  const built = spawnSync('npm', ['rebuild', 'classic-level', '--no-audit', '--no-fund'], { cwd: projectRoot, env, encoding: 'utf8' });
-  const failure = built.status !== 0
-    ? (built.stderr || built.stdout || `exit ${built.status}`).trim().split('\n').slice(-5).join(' | ')
-    : smokeTest(dir);
+  const built = spawnSync('npm', ['rebuild', 'classic-level', '--no-audit', '--no-fund'], {
+    cwd: projectRoot, env, encoding: 'utf8', timeout: BUILD_TIMEOUT_MS, maxBuffer: OUTPUT_LIMIT,
+  });
+  const failure = built.status !== 0 || built.error !== undefined ? failureText(built, 5) : smokeTest(dir);
   if (failure !== undefined) {
-    rmSync(buildDir, { recursive: true, force: true });
+    removeBuild(buildDir);
     say(`build failed, keeping the prebuilt binary (software CRC32C): ${failure}`);
     return;
   }
-  writeFileSync(stampPath, `${JSON.stringify({ ...wanted, builtAt: new Date().toISOString() }, null, 2)}\n`);
+  // Written to a temporary name first: a stamp is either whole or absent.
+  const stampPath = join(buildDir, STAMP_FILE);
+  writeFileSync(`${stampPath}.tmp`, `${JSON.stringify({ ...wanted, builtAt: new Date().toISOString() }, null, 2)}\n`);
+  renameSync(`${stampPath}.tmp`, stampPath);
   say(`built in ${Math.round((Date.now() - started) / 1000)} s: ${join(buildDir, 'Release', 'classic_level.node')}`);
 }
 

@@ -228,6 +228,38 @@ export function levelOnlyTests(ctx: () => SuiteContext): void {
     });
   });
 
+  it('after a downgrade wrote the earlier keys too: keeps the higher term and floor, and the later checkpoint', async () => {
+    const dataRoot = mkdtempSync(join(tmpdir(), 'wal-backend-level-'));
+    roots.push(dataRoot);
+    const opener = levelOpener({ dataRoot });
+    const name = channelName('downgraded');
+    const wal = await openAt(opener, name, 6n);
+    const written = await appendMany(wal, 'm', 10);
+    await wal.truncate(written[3]!.messageId);
+    await wal.saveCheckpoint(Buffer.from('cp-new'));
+    await opener.close();
+    // What an older release leaves after opening the log at term 2 (it cannot see term 6) with
+    // a floor of its own below the newer one.
+    const u64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(n); return b; };
+    await mkdirDb(opener.directoryOf(name), async (db) => {
+      await db.batch([
+        { type: 'put', key: Buffer.from('mterm'), value: u64(2n) },
+        { type: 'put', key: Buffer.from('mfloor'), value: u64(2n) },
+        { type: 'put', key: Buffer.from('mcheckpoint'), value: Buffer.from('cp-old-release') },
+      ]);
+    });
+
+    const next = levelOpener({ dataRoot });
+    await expectStreamingError(openAt(next, name, 5n), StreamingCode.CHANNEL_FENCED, 'term 6');
+    const reopened = await openAt(next, name, 7n);
+    expect((await reopened.loadCheckpoint())?.toString()).toBe('cp-old-release');
+    expect(reopened.earliestMessageId()?.equals(written[4]!.messageId)).toBe(true);
+    await next.close();
+    await mkdirDb(opener.directoryOf(name), async (db) => {
+      expect(await db.getMany(['mterm', 'mfloor', 'mcheckpoint'].map((k) => Buffer.from(k)))).toEqual([undefined, undefined, undefined]);
+    });
+  });
+
   it('truncates inside a block: nothing below the floor is read, before or after a restart', async () => {
     const opener = levelOpener({ tailCacheMessages: 0 });
     const name = channelName('midblock');

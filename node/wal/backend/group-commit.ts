@@ -22,6 +22,9 @@
  * Fencing is checked when a batch is taken for writing, against the pchannel's fence term at that
  * moment. A request of a lower-term owner that joined before a fence is refused with
  * CHANNEL_FENCED even though it was submitted earlier: nothing can slip in after the fence.
+ *
+ * Owners hear of settled requests synchronously and may append again from there; such a request
+ * joins the batch being built, and only the loop starts writes while it takes or settles a batch.
  */
 import type { StreamingError } from '../../../shared/errors/index.js';
 import { type ImmutableMessage, MessageId, type MutableMessage } from '../../../shared/message/index.js';
@@ -91,7 +94,8 @@ interface StartedWrite<R> {
   readonly batch: PendingBatch<R>;
   /** Its meta requests whose value could be read (the others are settled already). */
   readonly metas: MetaRequest[];
-  readonly written: Promise<void>;
+  /** Settles when the write does: undefined once it landed, else why it failed. Never rejects. */
+  readonly outcome: Promise<{ readonly cause: unknown } | undefined>;
 }
 
 /** A batch being built, or waiting for the write ahead of it. */
@@ -134,6 +138,12 @@ export class GroupCommitWriter<R> {
   #stagedEnd: bigint;
   #running = false;
   #writing: StartedWrite<R> | undefined;
+  /**
+   * Set while the loop takes a batch or settles one. Settling tells owners synchronously
+   * (requestSettled), and an owner that appends from there must not start a write in the middle
+   * of that work: the loop takes the next batch itself right after.
+   */
+  #inLoopStep = false;
   /** Ends the loop's linger after a write (set only while it lingers; see #submit). */
   #endLinger: (() => void) | undefined;
   #idleWaiters: (() => void)[] = [];
@@ -178,8 +188,8 @@ export class GroupCommitWriter<R> {
     this.#stage(request);
     if (this.#running) {
       // The loop is between writes (lingering, or about to take the next batch): start this one now.
-      if (this.#writing === undefined && this.#readyEarly(this.#batches[0])) {
-        this.#startWrite();
+      if (!this.#inLoopStep && this.#writing === undefined && this.#readyEarly(this.#batches[0])) {
+        this.#startWriteGuarded();
         this.#endLinger?.();
       }
       return;
@@ -241,8 +251,14 @@ export class GroupCommitWriter<R> {
   async #run(): Promise<void> {
     try {
       let write: StartedWrite<R> | undefined;
-      while ((write = this.#writing ?? this.#startWrite()) !== undefined) {
-        await this.#finishWrite(write);
+      while ((write = this.#writing ?? this.#startWriteGuarded()) !== undefined) {
+        const failure = await write.outcome;
+        this.#inLoopStep = true;
+        try {
+          this.#finishWrite(write, failure);
+        } finally {
+          this.#inLoopStep = false;
+        }
         if (this.#shouldLinger()) await this.#linger();
       }
     } finally {
@@ -250,6 +266,16 @@ export class GroupCommitWriter<R> {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const wake of waiters) wake();
+    }
+  }
+
+  /** {@link #startWrite} with owners' re-entrant appends kept from starting a write of their own. */
+  #startWriteGuarded(): StartedWrite<R> | undefined {
+    this.#inLoopStep = true;
+    try {
+      return this.#startWrite();
+    } finally {
+      this.#inLoopStep = false;
     }
   }
 
@@ -283,26 +309,24 @@ export class GroupCommitWriter<R> {
       } catch (error) {
         written = Promise.reject(error);
       }
-      // Handled by #finishWrite; this keeps a failure before the loop gets there from being reported as unhandled.
-      written.catch(() => undefined);
-      this.#writing = { batch, metas, written };
+      const outcome = written.then(() => undefined, (cause: unknown) => ({ cause }));
+      this.#writing = { batch, metas, outcome };
       return this.#writing;
     }
   }
 
-  /** Waits for the started write and settles its requests. Never throws. */
-  async #finishWrite(write: StartedWrite<R>): Promise<void> {
-    const { batch, metas, written } = write;
+  /** Settles the requests of a write that has completed, and lands or fails. */
+  #finishWrite(write: StartedWrite<R>, failure: { readonly cause: unknown } | undefined): void {
+    const { batch, metas } = write;
     const { messages } = batch;
-    try {
-      await written;
-    } catch (cause) {
+    if (failure !== undefined) {
+      // Nothing of the batch landed: the batches behind it move down to its offsets before any
+      // caller hears of the failure (and perhaps appends again).
+      this.#rebuild(this.#host.currentTerm());
       this.#writing = undefined;
-      const error = storageError(this.#host.name, messages.length > 0 ? 'append' : `write ${metas[0]?.key ?? 'meta'}`, cause);
+      const error = storageError(this.#host.name, messages.length > 0 ? 'append' : `write ${metas[0]?.key ?? 'meta'}`, failure.cause);
       for (const request of batch.requests) if (request.kind === 'append') settle(request, error);
       for (const request of metas) settle(request, error);
-      // Nothing of the batch landed: the batches behind it move down to its offsets.
-      this.#rebuild(this.#host.currentTerm());
       return;
     }
     this.#writing = undefined;

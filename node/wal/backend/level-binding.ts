@@ -25,18 +25,33 @@ const STAMP_FILE = 'streaming-wal-build.json';
  * counts as software CRC32C, since nothing says it was built with SSE4.2. `dir`: the classic-level
  * package directory (default: the one `level` loads).
  */
-export function levelBinding(dir: string = installedClassicLevelDir()): LevelBindingInfo {
-  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+export function levelBinding(dir?: string): LevelBindingInfo {
+  let packageDir: string;
+  let version = 'unknown';
+  try {
+    packageDir = dir ?? installedClassicLevelDir();
+    version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version?: unknown }).version?.toString() ?? 'unknown';
+  } catch {
+    // Only informational: a layout this cannot read must not keep a node from starting.
+    return { kind: 'prebuilt', crc32c: 'software', classicLevelVersion: version };
+  }
   // node-gyp-build skips build/Release when PREBUILDS_ONLY is set.
   if (process.env['PREBUILDS_ONLY'] !== undefined && process.env['PREBUILDS_ONLY'] !== '') {
     return { kind: 'prebuilt', crc32c: 'software', classicLevelVersion: version };
   }
-  if (!existsSync(join(dir, 'build', 'Release', 'classic_level.node'))) {
+  if (!existsSync(join(packageDir, 'build', 'Release', 'classic_level.node'))) {
     return { kind: 'prebuilt', crc32c: 'software', classicLevelVersion: version };
   }
-  const stamp = join(dir, 'build', STAMP_FILE);
-  const crc32c = existsSync(stamp) && (JSON.parse(readFileSync(stamp, 'utf8')) as { crc32c?: unknown }).crc32c === 'sse4.2' ? 'sse4.2' : 'software';
-  return { kind: 'source', crc32c, classicLevelVersion: version };
+  return { kind: 'source', crc32c: stampedCrc32c(join(packageDir, 'build', STAMP_FILE)), classicLevelVersion: version };
+}
+
+/** What the post-install step's stamp says; software when it is missing or unreadable. */
+function stampedCrc32c(stamp: string): LevelBindingInfo['crc32c'] {
+  try {
+    return (JSON.parse(readFileSync(stamp, 'utf8')) as { crc32c?: unknown }).crc32c === 'sse4.2' ? 'sse4.2' : 'software';
+  } catch {
+    return 'software';
+  }
 }
 
 function installedClassicLevelDir(): string {

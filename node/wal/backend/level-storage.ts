@@ -139,18 +139,22 @@ export class LevelStorage implements StorageEngine<number> {
   /**
    * Moves meta values stored under the earlier `'m'` keys to the current ones, in one synced
    * batch, so the database is in one layout from here on (`level-keys.ts` says why they moved).
-   * Both exist only if an older release wrote here after a newer one: its values are the latest.
+   * Both exist only if an older release opened the log after a newer one (a downgrade, which is
+   * not supported: the older release cannot see the newer one's fence term). Then the term and the
+   * floor keep the higher of the two values, since both only ever grow, and the checkpoint keeps
+   * the older release's, the one written last.
    */
   async #moveLegacyMeta(): Promise<void> {
-    const legacy = Object.entries(LEGACY_META_KEYS) as [MetaKey, Buffer][];
-    const values = await this.#db.getMany(legacy.map(([, key]) => key));
-    if (values.every((v) => v === undefined)) return;
+    const names = Object.keys(LEGACY_META_KEYS) as MetaKey[];
+    const legacy = await this.#db.getMany(names.map((name) => LEGACY_META_KEYS[name]));
+    if (legacy.every((v) => v === undefined)) return;
+    const current = await this.#db.getMany(names.map((name) => META_KEYS[name]));
     const batch = this.#db.batch();
-    legacy.forEach(([name, key], i) => {
-      const value = values[i];
+    names.forEach((name, i) => {
+      const value = legacy[i];
       if (value === undefined) return;
-      batch.put(META_KEYS[name], value);
-      batch.del(key);
+      batch.put(META_KEYS[name], name === 'checkpoint' ? value : higherCounter(value, current[i]));
+      batch.del(LEGACY_META_KEYS[name]);
     });
     await batch.write({ sync: true });
   }
@@ -308,4 +312,9 @@ function isLockError(error: unknown): boolean {
   const cause: unknown = error.cause;
   const text = `${error.message} ${cause instanceof Error ? cause.message : ''}`;
   return /\block\b/i.test(text) && /(temporarily unavailable|already held|resource busy)/i.test(text);
+}
+
+/** The higher of two stored 8-byte big-endian counters (term or floor); `b` may be absent. */
+function higherCounter(a: Buffer, b: Buffer | undefined): Buffer {
+  return b !== undefined && b.length === 8 && a.length === 8 && b.readBigInt64BE(0) > a.readBigInt64BE(0) ? b : a;
 }

@@ -364,4 +364,73 @@ describe('GroupCommitWriter', () => {
     ]);
     expect(writer.nextOffset).toBe(3n);
   });
+
+  describe('owners that append again from requestSettled (re-entrant)', () => {
+    /** Releases every write until `done` settles; fails if it never does. */
+    async function drive(engine: GatedEngine, done: Promise<unknown>): Promise<void> {
+      let settled = false;
+      void done.finally(() => (settled = true));
+      await waitFor(async () => {
+        while (engine.inFlight > 0) engine.release();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return settled;
+      });
+    }
+    const offsetOrError = (p: Promise<ImmutableMessage>) =>
+      p.then((stored) => stored.messageId.offset, (e: unknown) => (e instanceof StreamingError ? e.code : String(e)));
+
+    it('after a failed write: the retry joins behind the rebuilt batches, offsets stay contiguous', async () => {
+      const { engine, host, writer } = setup({ maxBatchMessages: 2 });
+      const others = new Owner(1n);
+      let retry: Promise<ImmutableMessage> | undefined;
+      class Retrying extends Owner {
+        override requestSettled(): void {
+          super.requestSettled();
+          retry ??= writer.append(others, 'z', msg('z'), 1);
+        }
+      }
+      const failed = writer.append(new Retrying(1n), 'a', msg('a'), 1);
+      await waitFor(() => engine.inFlight === 1);
+      // A full batch [b, c] waits behind the write: ready to go early, at offsets 2 and 3.
+      const behind = ['b', 'c', 'd'].map((t) => writer.append(others, t, msg(t), 1));
+      engine.release(new Error('disk on fire'));
+      expect(await offsetOrError(failed)).toBe(StreamingCode.INNER);
+      expect(retry).toBeDefined();
+      await drive(engine, Promise.allSettled([...behind, retry!]));
+      expect(await Promise.all([...behind, retry!].map(offsetOrError))).toEqual([1n, 2n, 3n, 4n]);
+      expect(engine.batches.slice(1).map((b) => [b.firstOffset, b.records])).toEqual([
+        [1n, ['b', 'c']],
+        [3n, ['d', 'z']],
+      ]);
+      expect(host.commits.map((c) => c.first)).toEqual([1n, 3n]);
+      expect(writer.nextOffset).toBe(5n);
+    });
+
+    it('while fenced requests are refused: every request settles, no offset is used twice', async () => {
+      const { engine, host, writer } = setup({ maxBatchMessages: 2 });
+      const fresh = new Owner(2n);
+      const retries: Promise<ImmutableMessage>[] = [];
+      class Retrying extends Owner {
+        override requestSettled(): void {
+          super.requestSettled();
+          if (retries.length === 0) retries.push(writer.append(fresh, 'r1', msg('r1'), 1), writer.append(fresh, 'r2', msg('r2'), 1));
+        }
+      }
+      const first = writer.append(fresh, 'f0', msg('f0'), 1);
+      await waitFor(() => engine.inFlight === 1);
+      const fenced = writer.append(new Retrying(1n), 'o1', msg('o1'), 1);
+      const rest = ['f1', 'f2', 'f3'].map((t) => writer.append(fresh, t, msg(t), 1));
+      host.term = 2n;
+      engine.release();
+      await first;
+      await drive(engine, Promise.allSettled([fenced, ...rest]).then(() => Promise.allSettled(retries)));
+      expect(await offsetOrError(fenced)).toBe(StreamingCode.CHANNEL_FENCED);
+      const offsets = await Promise.all([...rest, ...retries].map(offsetOrError));
+      expect([...offsets].sort()).toEqual([2n, 3n, 4n, 5n, 6n]);
+      const written = engine.batches.flatMap((b) => b.offsets);
+      expect(written).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+      expect(writer.nextOffset).toBe(7n);
+      expect(fresh.settled).toBe(fresh.queued);
+    });
+  });
 });

@@ -40,6 +40,14 @@ describe('levelBinding', () => {
     expect(levelBinding(packageDir({ binary: false, stamp: { crc32c: 'sse4.2' } })).kind).toBe('prebuilt');
   });
 
+  it('never throws: a corrupt stamp counts as software CRC32C, an unreadable package as unknown', () => {
+    const corrupt = packageDir({ binary: true });
+    writeFileSync(join(corrupt, 'build', 'streaming-wal-build.json'), '{ half a stamp');
+    expect(levelBinding(corrupt)).toEqual({ kind: 'source', crc32c: 'software', classicLevelVersion: '3.0.0' });
+    const missing = join(packageDir({ binary: false }), 'no-such-package');
+    expect(levelBinding(missing)).toEqual({ kind: 'prebuilt', crc32c: 'software', classicLevelVersion: 'unknown' });
+  });
+
   it('finds the classic-level this project loads', () => {
     expect(levelBinding().classicLevelVersion).toMatch(/^\d+\.\d+\.\d+$/);
   });
