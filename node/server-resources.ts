@@ -88,6 +88,7 @@ export function createDefaultWalProvider(config: Config, logger: Logger): NodeWa
   const backendOpener = new LevelWalBackendOpener({
     dataRoot: config.node.dataRoot,
     sync: config.wal.syncWrites,
+    compression: config.wal.compression,
     logger,
   });
   return {

@@ -36,7 +36,7 @@ export const RAW_MESSAGES_PER_BLOCK = 56;
  */
 export async function rawLevelBaseline(location: string, options: RawLevelOptions): Promise<RawLevelResult> {
   const { seconds, sync, payloadBytes, packed } = options;
-  const db = new Level<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: 16 * 1024 * 1024 });
+  const db = new Level<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: 16 * 1024 * 1024, compression: false });
   await db.open();
   const perValue = packed ? RAW_MESSAGES_PER_BLOCK : 1;
   const value = randomBytes((payloadBytes + 150) * perValue);

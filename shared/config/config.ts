@@ -34,6 +34,12 @@ export const DEFAULT_NODE_PORT = 22222;
 export const DEFAULT_NODE_DATA_ROOT = 'data';
 
 export const DEFAULT_WAL_SYNC_WRITES = true;
+/**
+ * LevelDB's Snappy compression of stored blocks: off, like a Kafka broker that stores what
+ * producers send (they compress, if anyone does). Typical payloads (vectors, protobufs) hardly
+ * compress, and trying costs LevelDB CPU on every flush and compaction.
+ */
+export const DEFAULT_WAL_COMPRESSION = false;
 /** 2 MiB: well below grpc-js's 4 MiB default receive limit, leaving room for frame overhead. */
 export const DEFAULT_WAL_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 /** Seven days, like Kafka's `log.retention.hours`. */
@@ -109,6 +115,8 @@ export interface WalRetentionConfig {
 export interface WalConfig {
   /** Acknowledge an append only after `write({sync: true})`. */
   readonly syncWrites: boolean;
+  /** Snappy-compress stored blocks (LevelDB `compression`); costs CPU, saves disk on compressible payloads. */
+  readonly compression: boolean;
   /** Largest accepted message (payload + properties). */
   readonly maxMessageBytes: number;
   readonly retention: WalRetentionConfig;
@@ -186,6 +194,7 @@ export function defaultConfig(): Config {
     node: { host: DEFAULT_NODE_HOST, port: DEFAULT_NODE_PORT, advertise: '', dataRoot: DEFAULT_NODE_DATA_ROOT },
     wal: {
       syncWrites: DEFAULT_WAL_SYNC_WRITES,
+      compression: DEFAULT_WAL_COMPRESSION,
       maxMessageBytes: DEFAULT_WAL_MAX_MESSAGE_BYTES,
       retention: { maxAgeMs: DEFAULT_WAL_RETENTION_MAX_AGE_MS, maxBytes: DEFAULT_WAL_RETENTION_MAX_BYTES },
       timeTickIntervalMs: DEFAULT_WAL_TIME_TICK_INTERVAL_MS,

@@ -3,7 +3,7 @@
  * LevelDB, the on-disk layout is blocks of Milvus RocksMQ values (an older layout is refused), a second holder of a directory is refused,
  * corruption is reported, and the storage read path works with the tail cache disabled.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -11,7 +11,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { Deferred, waitFor } from '../../shared/util/index.js';
 import { LevelWalBackendOpener, RMQ_MAGIC, type WalBackendOpener } from '../../node/wal/backend/index.js';
 import { decodeProto } from '../../shared/proto/index.js';
-import { deliverAll, deliverLatest, deliverStartAfter, deliverStartFrom } from '../../shared/message/index.js';
+import { deliverAll, deliverLatest, deliverStartAfter, deliverStartFrom, MutableMessage } from '../../shared/message/index.js';
 import {
   appendMany,
   channelName,
@@ -258,6 +258,24 @@ export function levelOnlyTests(ctx: () => SuiteContext): void {
     await mkdirDb(opener.directoryOf(name), async (db) => {
       expect(await db.getMany(['mterm', 'mfloor', 'mcheckpoint'].map((k) => Buffer.from(k)))).toEqual([undefined, undefined, undefined]);
     });
+  });
+
+  it('compresses stored blocks only when the compression option asks for it', async () => {
+    /** Bytes of the SST files after 2 MiB of zeros went through 64 KiB memtables. */
+    const storedBytes = async (compression: boolean): Promise<number> => {
+      const opener = levelOpener({ writeBufferSize: 64 * 1024, compression });
+      const name = channelName(`compression-${compression}`);
+      const wal = await openAt(opener, name, 1n);
+      for (let i = 0; i < 64; i++) await wal.append(MutableMessage.create(Buffer.alloc(32 * 1024), { i: String(i) }));
+      await opener.close();
+      const dir = opener.directoryOf(name);
+      return readdirSync(dir).filter((f) => f.endsWith('.ldb')).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    };
+    const plain = await storedBytes(false);
+    const compressed = await storedBytes(true);
+    // The memtables holding all but the last records were flushed to tables (the log holds the rest).
+    expect(plain).toBeGreaterThan(1024 * 1024);
+    expect(compressed).toBeLessThan(plain / 10);
   });
 
   it('truncates inside a block: nothing below the floor is read, before or after a restart', async () => {

@@ -57,6 +57,8 @@ function closeQuietly(iterator: Cursor['iterator']): Promise<void> {
 export interface LevelStorageOptions {
   /** LevelDB memtable size in bytes. */
   readonly writeBufferSize: number;
+  /** Snappy-compress stored blocks. */
+  readonly compression: boolean;
 }
 
 /**
@@ -100,6 +102,7 @@ export class LevelStorage implements StorageEngine<number> {
       valueEncoding: 'buffer',
       createIfMissing: true,
       writeBufferSize: options.writeBufferSize,
+      compression: options.compression,
     });
     try {
       await mkdir(location, { recursive: true });

@@ -19,6 +19,8 @@ export interface LevelWalBackendOpenerOptions extends StoreOpenerOptions {
   readonly sync?: boolean;
   /** LevelDB memtable size per pchannel in bytes. Default 16 MiB. */
   readonly writeBufferSize?: number;
+  /** Snappy-compress LevelDB's stored blocks. Default false (see `DEFAULT_WAL_COMPRESSION` in the config). */
+  readonly compression?: boolean;
 }
 
 /** Default of {@link LevelWalBackendOpenerOptions.writeBufferSize}: fewer memtable flushes than LevelDB's 4 MiB. */
@@ -38,6 +40,7 @@ export const DEFAULT_WRITE_BUFFER_SIZE = 16 * 1024 * 1024;
 export class LevelWalBackendOpener extends StoreWalBackendOpener<number> {
   readonly dataRoot: string;
   readonly #writeBufferSize: number;
+  readonly #compression: boolean;
 
   constructor(options: LevelWalBackendOpenerOptions) {
     if (typeof options?.dataRoot !== 'string' || options.dataRoot === '') {
@@ -46,6 +49,7 @@ export class LevelWalBackendOpener extends StoreWalBackendOpener<number> {
     super(`level wal backend opener ${options.dataRoot}`, storeOptions(options, options.sync ?? true), options.logger?.child({ component: 'wal-backend' }));
     this.dataRoot = options.dataRoot;
     this.#writeBufferSize = positiveInt(options.writeBufferSize ?? DEFAULT_WRITE_BUFFER_SIZE, 'writeBufferSize', 64 * 1024);
+    this.#compression = options.compression ?? false;
   }
 
   /** The LevelDB directory of `pchannel`. */
@@ -54,6 +58,6 @@ export class LevelWalBackendOpener extends StoreWalBackendOpener<number> {
   }
 
   protected openEngine(name: string): Promise<StorageEngine<number>> {
-    return LevelStorage.open(name, this.directoryOf(name), { writeBufferSize: this.#writeBufferSize });
+    return LevelStorage.open(name, this.directoryOf(name), { writeBufferSize: this.#writeBufferSize, compression: this.#compression });
   }
 }

@@ -67,6 +67,7 @@ describe('loadConfig', () => {
         STREAMING_ETCD_ENDPOINTS: 'a:2379, b:2379,,',
         STREAMING_NODE_PORT: '0',
         STREAMING_WAL_SYNC_WRITES: 'false',
+        STREAMING_WAL_COMPRESSION: 'yes',
         STREAMING_WAL_RETENTION_MAX_AGE_MS: '60000',
         STREAMING_METRICS_PORT: ' 0 ',
         STREAMING_UNRELATED_THING: 'ignored',
@@ -75,6 +76,8 @@ describe('loadConfig', () => {
     expect(config.etcd.endpoints).toEqual(['a:2379', 'b:2379']);
     expect(config.node.port).toBe(0);
     expect(config.wal.syncWrites).toBe(false);
+    expect(config.wal.compression).toBe(true);
+    expect(defaultConfig().wal.compression).toBe(false);
     expect(config.wal.retention.maxAgeMs).toBe(60_000);
     expect(config.metrics.port).toBe(0);
   });
