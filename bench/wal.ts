@@ -105,10 +105,13 @@ async function tailLatency(wal: Wal, rate: number | undefined, seconds: number):
       if (++received === sent && stopped) break;
     }
   })();
-  const payload = randomBytes(PAYLOAD_BYTES);
+  // Distinct payloads, as real traffic has: one payload repeated would compress to almost nothing
+  // in LevelDB's tables (when compression is on) and flatter the fsyncs that flushes compete with.
+  const payloads = Array.from({ length: 1024 }, () => randomBytes(PAYLOAD_BYTES));
   const send = (): Promise<unknown> => {
     const seq = sent++;
     sentAt[seq] = performance.now();
+    const payload = payloads[seq % payloads.length] as Buffer;
     return wal.append(newUserMessage({ type: MessageType.Insert, vchannel: VCHANNEL, payload, properties: { run, seq: String(seq) } }));
   };
   const start = performance.now();
