@@ -24,8 +24,8 @@ export interface BlockBuilderPool {
 }
 
 /**
- * {@link EngineBatch} over a chained batch. A prepared record is its encoded size
- * (`measureRmqLayout`); the chained batch is opened with the first record or meta value.
+ * {@link EngineBatch} over a chained batch. A prepared record is the most bytes its encoded form
+ * may take (`rmqLayoutBound`); the chained batch is opened with the first record or meta value.
  */
 export class LevelBatch implements EngineBatch<number> {
   readonly firstOffset: bigint;
@@ -45,12 +45,12 @@ export class LevelBatch implements EngineBatch<number> {
     this.#blocks = blocks;
   }
 
-  add(record: number, message: ImmutableMessage): void {
+  add(bound: number, message: ImmutableMessage): void {
     if (this.#done) throw new Error('batch already written or discarded');
     this.#builder ??= this.#blocks.take();
     const builder = this.#builder;
-    if (!builder.fits(record)) this.#putBlock(builder);
-    const at = builder.reserve(record);
+    if (!builder.fits(bound)) this.#putBlock(builder);
+    const at = builder.reserve(bound);
     builder.recordWritten(encodeRmqLayoutInto(builder.buffer, at, message.payload, message.properties));
     this.#nextOffset++;
   }

@@ -18,7 +18,7 @@ import { lockHeldError, storageError } from './backend-errors.js';
 import { LevelBatch } from './level-batch.js';
 import { BLOCKS_END, blockKey, LEGACY_META_KEYS, LEGACY_RECORD_PREFIX, META_KEYS } from './level-keys.js';
 import { BlockBuilder, RecordBlock } from './record-block.js';
-import { decodeRmqLayout, measureRmqLayout } from './rmq-layout.js';
+import { decodeRmqLayout, rmqLayoutBound } from './rmq-layout.js';
 import { type EngineBatch, FIRST_OFFSET, type MetaKey, type StorageEngine, type StoredState } from './storage-engine.js';
 import { StreamingError } from '../../../shared/errors/index.js';
 
@@ -163,13 +163,14 @@ export class LevelStorage implements StorageEngine<number> {
   }
 
   prepare(message: MutableMessage): number {
-    // The record joins its batch right after this (same synchronous call): the encoder then reuses
-    // this measure (rmq-layout.ts keeps the last one); a record added later is measured again.
-    return measureRmqLayout(message.payload, message.properties);
+    // The room the record may take in its block; the encoder writes it in one pass there.
+    return rmqLayoutBound(message.payload, message.properties);
   }
 
-  sizeOf(record: number): number {
-    return record;
+  sizeOf(_record: number, message: MutableMessage): number {
+    // Payload and properties: what the tail cache holds of it, and within a few bytes per property
+    // what the batch writes. Known already (input checks sized the message).
+    return message.estimateSize();
   }
 
   newBatch(firstOffset: bigint): EngineBatch<number> {

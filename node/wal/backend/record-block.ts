@@ -86,7 +86,7 @@ export class BlockBuilder {
   }
 
   /**
-   * Makes room for the next record of exactly `size` bytes and returns where in {@link buffer} to
+   * Makes room for the next record of at most `size` bytes and returns where in {@link buffer} to
    * write it; {@link recordWritten} must follow. The caller checked {@link fits}.
    */
   reserve(size: number): number {
@@ -96,11 +96,12 @@ export class BlockBuilder {
     return this.#dataEnd;
   }
 
-  /** The record reserved last was written and ends at `end`. */
+  /** The record reserved last was written and ends at `end` (within the room reserved). */
   recordWritten(end: number): void {
-    const size = this.#reserved;
-    if (size < 0) throw new Error('no record reserved');
-    if (end !== this.#dataEnd + size) throw new RangeError(`record took ${end - this.#dataEnd} bytes, ${size} were reserved`);
+    const room = this.#reserved;
+    if (room < 0) throw new Error('no record reserved');
+    const size = end - this.#dataEnd;
+    if (size < 0 || size > room) throw new RangeError(`record took ${size} bytes, ${room} were reserved`);
     this.#lengths[this.#count++] = size;
     this.#dataEnd = end;
     this.#reserved = -1;

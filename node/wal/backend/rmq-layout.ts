@@ -20,10 +20,15 @@ const MAGIC_LENGTH = RMQ_MAGIC.length;
 const TAG_1_BYTES = 0x0a;
 /** Field 2 (properties) / map value, wire type 2. */
 const TAG_2_BYTES = 0x12;
-/** Strings up to this many chars are encoded in JS when ASCII: cheaper than native calls (measured). */
-const SHORT_ENCODE = 64;
 /** Strings up to this many bytes are decoded in JS when ASCII (longer ones: concatenation loses). */
 const SHORT_DECODE = 8;
+/**
+ * A map entry whose key and value have fewer UTF-16 units than this together is written in one
+ * pass as ASCII (one-byte lengths), and rewritten through the general path if it was not ASCII.
+ */
+const SHORT_ENTRY = 124;
+/** Most bytes the framing of one map entry takes (tags and three varints of at most 5 bytes). */
+const ENTRY_FRAMING_BOUND = 18;
 
 /** A decoded record: the payload is a view into the stored value (no copy). */
 export interface RmqLayout {
@@ -49,80 +54,47 @@ function writeVarint(buf: Buffer, pos: number, n: number): number {
   return pos;
 }
 
-// Byte lengths of the keys and values of the message measured last, reused while writing it;
-// negative = not ASCII (written natively). Module scope is safe: encoding is synchronous.
-let lengths = new Int32Array(64);
-// What `lengths` describes: an append is measured when it is prepared and encoded right after,
-// so the encoder can skip measuring again. Both are identities (properties objects are frozen and
-// a buffer's length never changes), so a stale entry can only cost a re-measure, never a wrong one.
-let measuredPayload: Uint8Array | undefined;
-let measuredProperties: Readonly<Record<string, string>> | undefined;
-let measuredSize = 0;
-
-/** UTF-8 length of `s`, negated when it is not short ASCII (so the writer takes the native path). */
-function measure(s: string): number {
-  const n = s.length;
-  if (n <= SHORT_ENCODE) {
-    let ascii = true;
-    for (let i = 0; i < n; i++) {
-      if (s.charCodeAt(i) >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return n;
-  }
-  return -Buffer.byteLength(s, 'utf8');
+function notAString(key: string, value: unknown): StreamingError {
+  return StreamingError.invalidArgument(`property ${JSON.stringify(key)}`, `value must be a string, got ${typeof value}`);
 }
 
-function writeString(out: Buffer, pos: number, s: string, measured: number): number {
-  if (measured >= 0) {
-    for (let i = 0; i < measured; i++) out[pos + i] = s.charCodeAt(i);
-    return pos + measured;
-  }
-  return pos + out.write(s, pos, -measured, 'utf8');
+function payloadFieldBytes(payload: Uint8Array): number {
+  return payload.length > 0 ? 1 + varintLength(payload.length) + payload.length : 0;
 }
 
 /**
- * Bytes the stored RocksMQ form of `payload` and `properties` takes (magic prefix included).
+ * At least as many bytes as the stored RocksMQ form of `payload` and `properties` takes, cheaply
+ * (no look at the characters: a UTF-16 unit is at most 3 UTF-8 bytes): the room to give
+ * {@link encodeRmqLayoutInto}. `for…in` rather than `Object.keys`: no array per record; property
+ * objects are plain data objects, and a polluted `Object.prototype` would break far more than this.
  *
- * Also leaves each key's and value's measure in `lengths` for {@link encodeRmqLayoutInto}, in
- * `for…in` order (the writer walks the same object the same way). `for…in` rather than
- * `Object.keys`: no array per record; property objects are plain data objects, and a polluted
- * `Object.prototype` would break far more than this.
+ * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
+ */
+export function rmqLayoutBound(payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
+  let size = MAGIC_LENGTH + payloadFieldBytes(payload);
+  for (const key in properties) {
+    const value: unknown = properties[key];
+    if (typeof value !== 'string') throw notAString(key, value);
+    size += ENTRY_FRAMING_BOUND + 3 * (key.length + value.length);
+  }
+  return size;
+}
+
+/**
+ * Bytes the stored RocksMQ form of `payload` and `properties` takes exactly (magic prefix included).
  *
  * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
  */
 export function measureRmqLayout(payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
-  // Forgotten first: a measure that throws halfway leaves `lengths` describing nothing.
-  measuredPayload = undefined;
-  measuredProperties = undefined;
-  let size = MAGIC_LENGTH;
-  if (payload.length > 0) size += 1 + varintLength(payload.length) + payload.length;
-  let i = 0;
+  let size = MAGIC_LENGTH + payloadFieldBytes(payload);
   for (const key in properties) {
-    const value = properties[key];
-    if (typeof value !== 'string') {
-      throw StreamingError.invalidArgument(`property ${JSON.stringify(key)}`, `value must be a string, got ${typeof value}`);
-    }
-    if (lengths.length < 2 * i + 2) {
-      const grown = new Int32Array(lengths.length * 2);
-      grown.set(lengths);
-      lengths = grown;
-    }
-    const km = measure(key);
-    const vm = measure(value);
-    lengths[2 * i] = km;
-    lengths[2 * i + 1] = vm;
-    const kl = Math.abs(km);
-    const vl = Math.abs(vm);
+    const value: unknown = properties[key];
+    if (typeof value !== 'string') throw notAString(key, value);
+    const kl = Buffer.byteLength(key, 'utf8');
+    const vl = Buffer.byteLength(value, 'utf8');
     const entry = 2 + varintLength(kl) + kl + varintLength(vl) + vl;
     size += 1 + varintLength(entry) + entry;
-    i++;
   }
-  measuredPayload = payload;
-  measuredProperties = Object.isFrozen(properties) ? properties : undefined;
-  measuredSize = size;
   return size;
 }
 
@@ -139,14 +111,15 @@ export function encodeRmqLayout(payload: Uint8Array, properties: Readonly<Record
 }
 
 /**
- * Writes the stored RocksMQ form into `out` at `at` (the caller made room, see
- * {@link measureRmqLayout}); returns the position just past it.
+ * Writes the stored RocksMQ form into `out` at `at`, in one pass; returns the position just past
+ * it. The caller leaves {@link rmqLayoutBound} bytes of room: the record may take less, and bytes
+ * between its end and that bound may be overwritten.
  *
+ * @throws RangeError if the record did not fit in `out` (nothing may be read from it then).
  * @throws StreamingError INVAILD_ARGUMENT if a property value is not a string.
  */
 export function encodeRmqLayoutInto(out: Buffer, at: number, payload: Uint8Array, properties: Readonly<Record<string, string>>): number {
-  const size = payload === measuredPayload && properties === measuredProperties ? measuredSize : measureRmqLayout(payload, properties);
-  if (at + size > out.length) throw new RangeError(`RMQMessageLayout of ${size} bytes does not fit at ${at} of ${out.length}`);
+  if (at + MAGIC_LENGTH + payloadFieldBytes(payload) > out.length) throw doesNotFit(at, out);
   for (let i = 0; i < MAGIC_LENGTH; i++) out[at + i] = RMQ_MAGIC[i] as number;
   let pos = at + MAGIC_LENGTH;
   if (payload.length > 0) {
@@ -155,22 +128,58 @@ export function encodeRmqLayoutInto(out: Buffer, at: number, payload: Uint8Array
     out.set(payload, pos);
     pos += payload.length;
   }
-  let i = 0;
   for (const key in properties) {
-    const km = lengths[2 * i] as number;
-    const vm = lengths[2 * i + 1] as number;
-    const kl = Math.abs(km);
-    const vl = Math.abs(vm);
-    out[pos++] = TAG_2_BYTES;
-    pos = writeVarint(out, pos, 2 + varintLength(kl) + kl + varintLength(vl) + vl);
-    out[pos++] = TAG_1_BYTES;
-    pos = writeVarint(out, pos, kl);
-    pos = writeString(out, pos, key, km);
-    out[pos++] = TAG_2_BYTES;
-    pos = writeVarint(out, pos, vl);
-    pos = writeString(out, pos, properties[key] as string, vm);
-    i++;
+    const value: unknown = properties[key];
+    if (typeof value !== 'string') throw notAString(key, value);
+    pos = writeEntry(out, pos, key, value);
   }
+  // Typed-array stores past the end are dropped silently: check once, at the end.
+  if (pos > out.length) throw doesNotFit(at, out);
+  return pos;
+}
+
+function doesNotFit(at: number, out: Buffer): RangeError {
+  return new RangeError(`RMQMessageLayout does not fit at ${at} of ${out.length} bytes`);
+}
+
+/** One map entry (field 2) at `pos`; returns the position past it. */
+function writeEntry(out: Buffer, pos: number, key: string, value: string): number {
+  const kl = key.length;
+  const vl = value.length;
+  if (kl + vl < SHORT_ENTRY) {
+    // Optimistically ASCII: one byte a character, so every length is known and fits one byte.
+    const start = pos;
+    out[pos] = TAG_2_BYTES;
+    out[pos + 1] = kl + vl + 4;
+    out[pos + 2] = TAG_1_BYTES;
+    out[pos + 3] = kl;
+    pos += 4;
+    let seen = 0;
+    for (let i = 0; i < kl; i++) {
+      const c = key.charCodeAt(i);
+      seen |= c;
+      out[pos++] = c;
+    }
+    out[pos++] = TAG_2_BYTES;
+    out[pos++] = vl;
+    for (let i = 0; i < vl; i++) {
+      const c = value.charCodeAt(i);
+      seen |= c;
+      out[pos++] = c;
+    }
+    if (seen < 0x80) return pos;
+    pos = start;
+  }
+  const kb = Buffer.byteLength(key, 'utf8');
+  const vb = Buffer.byteLength(value, 'utf8');
+  out[pos++] = TAG_2_BYTES;
+  pos = writeVarint(out, pos, 2 + varintLength(kb) + kb + varintLength(vb) + vb);
+  out[pos++] = TAG_1_BYTES;
+  pos = writeVarint(out, pos, kb);
+  pos += out.write(key, pos, kb, 'utf8');
+  out[pos++] = TAG_2_BYTES;
+  pos = writeVarint(out, pos, vb);
+  pos += out.write(value, pos, vb, 'utf8');
   return pos;
 }
 

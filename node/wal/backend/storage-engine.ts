@@ -57,7 +57,7 @@ export interface StorageEngine<R> {
    * unstorable input, so a bad message never fails the batch it would have joined.
    */
   prepare(message: MutableMessage): R;
-  /** Bytes a prepared record takes, for batch and cache limits. */
+  /** Bytes a message counts for in batch and cache limits (an estimate is fine). */
   sizeOf(record: R, message: MutableMessage): number;
   /**
    * Starts a batch whose first record goes at `firstOffset`. Batches are written one at a time, in

@@ -99,14 +99,24 @@ describe('record blocks', () => {
     expect(emitted[2]!.value.length).toBe(5 + 4 * 2 + 30);
   });
 
-  it('cuts a block at the record limit, refuses a reserve that does not fit, and checks the bytes written', () => {
+  it('cuts a block at the record limit, refuses a reserve that does not fit, and records the bytes written', () => {
     const builder = new BlockBuilder(1000, 2);
     for (let i = 0; i < 2; i++) builder.recordWritten(builder.reserve(1) + 1);
     expect(builder.fits(1)).toBe(false);
     expect(() => builder.reserve(1)).toThrow(RangeError);
     builder.reset();
+    // A record may take less than the room reserved for it, never more.
     const at = builder.reserve(4);
-    expect(() => builder.recordWritten(at + 3)).toThrow(/3 bytes, 4 were reserved/);
+    expect(() => builder.recordWritten(at + 5)).toThrow(/5 bytes, 4 were reserved/);
+    expect(() => builder.recordWritten(at - 1)).toThrow(/-1 bytes, 4 were reserved/);
+    builder.recordWritten(at + 3);
+    const next = builder.reserve(2);
+    expect(next).toBe(at + 3);
+    builder.recordWritten(next + 2);
+    const shorter = builder.seal();
+    expect(shorter.length).toBe(5 + 4 * 2 + 5);
+    expect(shorter.readUInt32BE(5)).toBe(3);
+    builder.reset();
     expect(() => new BlockBuilder().seal()).toThrow(/empty block/);
     const blocks = encodeBlocks(1n, records([1, 1, 1, 1, 1]), 1000, 2);
     expect(blocks.map((b) => new RecordBlock(b.lastOffset, b.value).count)).toEqual([2, 2, 1]);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeRmqLayout, encodeRmqLayout, hasRmqMagic, RMQ_MAGIC } from '../../../../../node/wal/backend/index.js';
-import { encodeRmqLayoutInto, measureRmqLayout } from '../../../../../node/wal/backend/rmq-layout.js';
+import { encodeRmqLayoutInto, measureRmqLayout, rmqLayoutBound } from '../../../../../node/wal/backend/rmq-layout.js';
 import { StreamingCode, StreamingError } from '../../../../../shared/errors/index.js';
 import { decodeProto, encodeProto } from '../../../../../shared/proto/index.js';
 
@@ -48,51 +48,46 @@ describe('RMQ storage layout', () => {
     expect(decodeRmqLayout(encodeRmqLayout(Buffer.alloc(0), {}))).toEqual({ payload: Buffer.alloc(0), properties: {} });
   });
 
-  it('measures exactly what it encodes, and encodes in place at any position', () => {
+  it('encodes in place at any position within the bound it gives, exactly what it measures', () => {
     fc.assert(
       fc.property(layoutArb, fc.nat({ max: 64 }), ({ payload, properties }, at) => {
         const alone = encodeRmqLayout(payload, properties);
-        const size = measureRmqLayout(payload, properties);
-        expect(size).toBe(alone.length);
-        const out = Buffer.alloc(at + size + 3, 0xee);
-        expect(encodeRmqLayoutInto(out, at, payload, properties)).toBe(at + size);
-        expect(out.subarray(at, at + size).equals(alone)).toBe(true);
-        // Nothing outside the record was touched.
-        expect([...out.subarray(0, at), ...out.subarray(at + size)].every((b) => b === 0xee)).toBe(true);
+        expect(measureRmqLayout(payload, properties)).toBe(alone.length);
+        const bound = rmqLayoutBound(payload, properties);
+        expect(bound).toBeGreaterThanOrEqual(alone.length);
+        const out = Buffer.alloc(at + bound + 3, 0xee);
+        expect(encodeRmqLayoutInto(out, at, payload, properties)).toBe(at + alone.length);
+        expect(out.subarray(at, at + alone.length).equals(alone)).toBe(true);
+        // Nothing before the record or past its bound was touched.
+        expect([...out.subarray(0, at), ...out.subarray(at + bound)].every((b) => b === 0xee)).toBe(true);
       }),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
     expect(() => encodeRmqLayoutInto(Buffer.alloc(5), 0, Buffer.from('x'), {})).toThrow(RangeError);
+    expect(() => encodeRmqLayoutInto(Buffer.alloc(16), 0, Buffer.alloc(0), { key: 'a value too long for the room' })).toThrow(RangeError);
     expectInvalid(() => measureRmqLayout(Buffer.alloc(0), { k: 7 as unknown as string }), 'property "k"');
+    expectInvalid(() => rmqLayoutBound(Buffer.alloc(0), { k: 7 as unknown as string }), 'property "k"');
+    expectInvalid(() => encodeRmqLayoutInto(Buffer.alloc(64), 0, Buffer.alloc(0), { k: 7 as unknown as string }), 'property "k"');
   });
 
-  it('reuses the last measure only for the very message measured, never after a measure that failed', () => {
-    fc.assert(
-      fc.property(layoutArb, layoutArb, (a, b) => {
-        const pa = Object.freeze({ ...a.properties });
-        const pb = Object.freeze({ ...b.properties });
-        const encode = (payload: Buffer, properties: Readonly<Record<string, string>>): Buffer => {
-          const out = Buffer.alloc(measureRmqLayout(payload, properties) + 8);
-          const end = encodeRmqLayoutInto(out, 8, payload, properties);
-          return out.subarray(8, end);
-        };
-        const expectedA = encode(a.payload, pa);
-        // Measured b, encoded a: a is measured again.
-        measureRmqLayout(b.payload, pb);
-        const out = Buffer.alloc(expectedA.length);
-        expect(encodeRmqLayoutInto(out, 0, a.payload, pa)).toBe(expectedA.length);
-        expect(out.equals(expectedA)).toBe(true);
-        // Measured a, then a measure that threw halfway: a is measured again, not read from the wreck.
-        measureRmqLayout(a.payload, pa);
-        expect(() => measureRmqLayout(b.payload, Object.freeze({ ...pb, zz: 5 as unknown as string }))).toThrow(StreamingError);
-        out.fill(0);
-        encodeRmqLayoutInto(out, 0, a.payload, pa);
-        expect(out.equals(expectedA)).toBe(true);
-      }),
-    );
+  it('rewrites an entry that looked ASCII but was not, and entries too long for one-byte lengths', () => {
+    const cases: Record<string, string>[] = [
+      { ascii: 'x'.repeat(60), late: `${'a'.repeat(50)}é` },
+      { [`${'k'.repeat(20)}ü`]: 'v', after: 'plain' },
+      { long: 'y'.repeat(123), longer: 'z'.repeat(124), huge: 'w'.repeat(300) },
+      { emoji: '🙂'.repeat(40), surrogate: 'a\ud800b' },
+    ];
+    for (const properties of cases) {
+      const payload = Buffer.from('p');
+      const out = Buffer.alloc(rmqLayoutBound(payload, properties));
+      const end = encodeRmqLayoutInto(out, 0, payload, properties);
+      expect(end).toBe(measureRmqLayout(payload, properties));
+      const viaProtobufjs = decodeProto<Layout>(TYPE, out.subarray(10, end));
+      expect(viaProtobufjs.properties).toEqual(Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, Buffer.from(v).toString()])));
+    }
   });
 
-  it('round-trips a message with more properties than its scratch space starts with', () => {
+  it('round-trips a message with many properties', () => {
     const properties = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`key-${i}`, `value-${i}-é`]));
     const value = encodeRmqLayout(Buffer.from('p'), properties);
     expect(value.length).toBe(measureRmqLayout(Buffer.from('p'), properties));
