@@ -131,10 +131,8 @@ export function encodeRmqLayoutInto(out: Buffer, at: number, payload: Uint8Array
   for (const key in properties) {
     const value: unknown = properties[key];
     if (typeof value !== 'string') throw notAString(key, value);
-    pos = writeEntry(out, pos, key, value);
+    pos = writeEntry(out, pos, key, value, at);
   }
-  // Typed-array stores past the end are dropped silently: check once, at the end.
-  if (pos > out.length) throw doesNotFit(at, out);
   return pos;
 }
 
@@ -142,11 +140,15 @@ function doesNotFit(at: number, out: Buffer): RangeError {
   return new RangeError(`RMQMessageLayout does not fit at ${at} of ${out.length} bytes`);
 }
 
-/** One map entry (field 2) at `pos`; returns the position past it. */
-function writeEntry(out: Buffer, pos: number, key: string, value: string): number {
+/**
+ * One map entry (field 2) at `pos`; returns the position past it. Checks the room first:
+ * typed-array stores past the end are dropped silently and `Buffer#write` truncates.
+ */
+function writeEntry(out: Buffer, pos: number, key: string, value: string, recordAt: number): number {
   const kl = key.length;
   const vl = value.length;
   if (kl + vl < SHORT_ENTRY) {
+    if (pos + kl + vl + 6 > out.length) throw doesNotFit(recordAt, out);
     // Optimistically ASCII: one byte a character, so every length is known and fits one byte.
     const start = pos;
     out[pos] = TAG_2_BYTES;
@@ -172,8 +174,10 @@ function writeEntry(out: Buffer, pos: number, key: string, value: string): numbe
   }
   const kb = Buffer.byteLength(key, 'utf8');
   const vb = Buffer.byteLength(value, 'utf8');
+  const entry = 2 + varintLength(kb) + kb + varintLength(vb) + vb;
+  if (pos + 1 + varintLength(entry) + entry > out.length) throw doesNotFit(recordAt, out);
   out[pos++] = TAG_2_BYTES;
-  pos = writeVarint(out, pos, 2 + varintLength(kb) + kb + varintLength(vb) + vb);
+  pos = writeVarint(out, pos, entry);
   out[pos++] = TAG_1_BYTES;
   pos = writeVarint(out, pos, kb);
   pos += out.write(key, pos, kb, 'utf8');

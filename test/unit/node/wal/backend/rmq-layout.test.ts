@@ -65,6 +65,15 @@ describe('RMQ storage layout', () => {
     );
     expect(() => encodeRmqLayoutInto(Buffer.alloc(5), 0, Buffer.from('x'), {})).toThrow(RangeError);
     expect(() => encodeRmqLayoutInto(Buffer.alloc(16), 0, Buffer.alloc(0), { key: 'a value too long for the room' })).toThrow(RangeError);
+    // Room for all but the last bytes, on the UTF-8 path too: refused, never silently cut short.
+    fc.assert(
+      fc.property(layoutArb, fc.integer({ min: 1, max: 8 }), ({ payload, properties }, short) => {
+        const size = measureRmqLayout(payload, properties);
+        fc.pre(size - short >= 0);
+        expect(() => encodeRmqLayoutInto(Buffer.alloc(size - short), 0, payload, properties)).toThrow(RangeError);
+      }),
+      { numRuns: 300 },
+    );
     expectInvalid(() => measureRmqLayout(Buffer.alloc(0), { k: 7 as unknown as string }), 'property "k"');
     expectInvalid(() => rmqLayoutBound(Buffer.alloc(0), { k: 7 as unknown as string }), 'property "k"');
     expectInvalid(() => encodeRmqLayoutInto(Buffer.alloc(64), 0, Buffer.alloc(0), { k: 7 as unknown as string }), 'property "k"');
